@@ -1,0 +1,5 @@
+"""`python -m tokencalc`."""
+
+from .cli import main
+
+main()

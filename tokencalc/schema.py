@@ -1,0 +1,284 @@
+"""Declarative schema of the five profile kinds.
+
+One table drives validation (`profiles.py`), the JSON Schema (`tokencalc schema
+KIND`) and the documentation, so the three can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+KINDS = ("hardware", "facility", "workload", "lever", "scenario")
+# Folder of each kind under a profiles directory.
+FOLDERS = {"hardware": "hardware", "facility": "facilities", "workload": "workloads", "lever": "levers", "scenario": "scenarios"}
+
+BOUNDARIES = ("accelerator", "node", "it", "facility")
+TOKEN_BASES = ("output", "total")
+PHASES = ("prefill", "decode", "both")
+CONFIDENCE = ("replicated", "single-source", "developer-report")
+
+
+@dataclass(frozen=True)
+class Field:
+    """A leaf value.
+
+    `type` is one of: quantity (a number with a unit of dimension `dim`, or a
+    plain number when `dim` is dimensionless), int, str, bool, ref (a profile
+    id or path of kind `ref_kind`), refs (a list of those), date (ISO date).
+    """
+
+    type: str
+    help: str
+    dim: str = "dimensionless"
+    min: float | None = None
+    min_open: bool = False
+    max: float | None = None
+    max_open: bool = False
+    choices: tuple[str, ...] | None = None
+    ref_kind: str | None = None
+    example: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A nested table with fixed keys."""
+
+    fields: dict[str, "Spec"]
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class MapOf:
+    """A table whose keys are free (precision names, benchmark names) and whose values share one spec."""
+
+    item: "Spec"
+    help: str = ""
+    key_help: str = "name"
+
+
+@dataclass(frozen=True)
+class Free:
+    """A free-form table validated elsewhere (scenario `[override]`, `[trajectory]`, `[sources]`)."""
+
+    help: str = ""
+
+
+Spec = Union[Field, Table, MapOf, Free]
+
+
+def Q(dim: str, help: str, **kw) -> Field:  # noqa: N802 - reads like a type in the tables below
+    """Shorthand for a quantity field."""
+    return Field("quantity", help, dim=dim, **kw)
+
+
+POSITIVE = {"min": 0.0, "min_open": True}
+FRACTION = {"min": 0.0, "min_open": True, "max": 1.0}
+SHARE = {"min": 0.0, "max": 1.0}
+
+COMMON: dict[str, Spec] = {
+    "kind": Field("str", "profile kind", choices=KINDS),
+    "name": Field("str", "human-readable name"),
+    "description": Field("str", "what this profile describes"),
+    "notes": Field("str", "caveats, assumptions, what was left out and why"),
+    "sources": Free("citations: key (dotted, a table prefix, or `default`) -> citation string or "
+                    "{ title, author, year, url, publisher, note, accessed }"),
+}
+
+# The core inputs: scenario keys and `estimate` flags share these names.
+CORE: dict[str, Field] = {
+    "k_eff": Q("compute_rate", "effective compute throughput of the deployment (taken as realized)", **POSITIVE, example="1.3e16 FLOP/s"),
+    "c_tok": Q("compute_intensity", "compute per token at the operating point", **POSITIVE, example="1.3e11 FLOP/token"),
+    "e_tok": Q("energy_intensity", "energy per token at the operating point (IT boundary unless e_tok_boundary says otherwise)", **POSITIVE, example="3 J/token"),
+    "e_tok_boundary": Field("str", "accounting boundary of e_tok and device_power", choices=BOUNDARIES),
+    "it_overhead": Q("dimensionless", "IT power per unit of power at the stated boundary (host, network, storage share), >= 1", min=1.0, example="1.3"),
+    "p_facility": Q("power", "facility delivered power (grid / contracted envelope)", **POSITIVE, example="1 MW"),
+    "p_it": Q("power", "IT-delivered power (default P_facility / PUE)", **POSITIVE, example="800 kW"),
+    "pue": Q("dimensionless", "power usage effectiveness, >= 1", min=1.0, example="1.2"),
+    "cooling_capacity": Q("power", "IT heat the cooling plant can remove; caps P_IT", **POSITIVE, example="900 kW"),
+    "utilization": Q("dimensionless", "effective utilization U after the ceilings, 0 < U <= 1", **FRACTION, example="0.7"),
+    "devices": Field("int", "number of accelerators", min=1),
+    "precision": Field("str", "operating precision: selects the hardware's peak_flops entry (bf16, fp16, fp8, fp4, int8, ...)"),
+    "peak_flops": Q("compute_rate", "dense peak per device at the operating precision", **POSITIVE, example="989.4 TFLOP/s"),
+    "throughput_per_device": Q("token_rate", "measured token rate per device at the operating point (realized K_eff = N r c_tok)", **POSITIVE, example="900 token/s"),
+    "kernel_efficiency": Q("dimensionless", "MFU-like efficiency for modeled K_eff = N peak availability efficiency", **FRACTION, example="0.4"),
+    "availability": Q("dimensionless", "hardware availability for modeled K_eff", **FRACTION, example="0.95"),
+    "device_power": Q("power", "power per device at the operating point (modeled e_tok = N p / rate)", **POSITIVE, example="850 W"),
+    "electricity_price": Q("price", "electricity price", min=0.0, example="0.08 USD/kWh"),
+    "carbon_intensity": Q("carbon_intensity", "grid carbon intensity (plain mass is read as CO2e)", min=0.0, example="0.4 kg/kWh"),
+    "horizon": Q("time", "projection horizon T", **POSITIVE, example="365 day"),
+    "token_basis": Field("str", "which tokens are counted: output only, or input + output", choices=TOKEN_BASES),
+    "input_output_ratio": Q("dimensionless", "input tokens per output token, to convert between token bases", min=0.0, example="2"),
+    "binding_tolerance": Q("dimensionless", "relative gap under which the two ceilings are called balanced", min=0.0, max=1.0, max_open=True, example="0.01"),
+}
+
+HARDWARE: dict[str, Spec] = {
+    **COMMON,
+    "vendor": Field("str", "vendor"),
+    "form_factor": Field("str", "SXM, PCIe, OAM, TPU slice, ..."),
+    "released": Field("str", "year of release"),
+    "tdp": Q("power", "board power (TDP / max board power)", **POSITIVE, example="700 W"),
+    "hbm_capacity": Q("bytes", "HBM capacity per device", **POSITIVE, example="80 GB"),
+    "hbm_bandwidth": Q("bandwidth", "HBM bandwidth per device", **POSITIVE, example="3.35 TB/s"),
+    "peak_flops": MapOf(Q("compute_rate", "dense peak per device", **POSITIVE, example="989.4 TFLOP/s"),
+                        "dense peak throughput per device by precision", key_help="precision"),
+    "server_power_per_device": Q("power", "server (node) power per device incl. host CPUs, NICs, fans", **POSITIVE, example="1275 W"),
+}
+
+FACILITY: dict[str, Spec] = {
+    **COMMON,
+    "region": Field("str", "region or grid the site draws from"),
+    "illustrative": Field("bool", "true when the power envelope is illustrative rather than a real site's"),
+    "power": Q("power", "facility delivered power P_facility", **POSITIVE, example="2 MW"),
+    "it_power": Q("power", "IT power P_IT (instead of power)", **POSITIVE, example="1.6 MW"),
+    "pue": CORE["pue"],
+    "cooling_capacity": CORE["cooling_capacity"],
+    "electricity_price": CORE["electricity_price"],
+    "carbon_intensity": CORE["carbon_intensity"],
+}
+
+WORKLOAD: dict[str, Spec] = {
+    **COMMON,
+    "model": Table({
+        "family": Field("str", "model family / name"),
+        "architecture": Field("str", "dense or moe", choices=("dense", "moe")),
+        "active_params": Q("dimensionless", "parameters active per token (N_active)", **POSITIVE, example="65.2e9"),
+        "total_params": Q("dimensionless", "total parameters", **POSITIVE, example="671e9"),
+        "n_layers": Field("int", "transformer layers", min=1),
+        "d_attn": Field("int", "attention width (heads x head dim)", min=1),
+        "kv_bytes_per_token": Q("bytes_per_token", "KV-cache bytes per token of context", **POSITIVE, example="2.62 MB/token"),
+        "bytes_per_param": Q("bytes", "bytes per weight at the operating precision", **POSITIVE, example="2 B"),
+        "c_tok": CORE["c_tok"],
+    }, "architecture"),
+    "operating_point": Table({
+        "precision": CORE["precision"],
+        "batch_size": Field("int", "concurrent sequences per replica", min=1),
+        "context_length": Field("int", "context length in tokens", min=1),
+        "devices_per_replica": Field("int", "devices one model replica spans (tensor/pipeline parallel)", min=1),
+        "prefill_share": Q("dimensionless", "share of c_tok and e_tok spent in prefill (0..1)", **SHARE, example="0.1"),
+        "input_output_ratio": CORE["input_output_ratio"],
+        "token_basis": CORE["token_basis"],
+    }, "the operating point"),
+    "quality": MapOf(Table({
+        "score": Q("dimensionless", "reference score"),
+        "tolerance": Q("dimensionless", "allowed loss in the score's own units (points)", min=0.0),
+        "metric": Field("str", "what the score measures"),
+    }), "q*: quality targets by benchmark", key_help="benchmark"),
+    "service": Table({
+        "ttft": Q("time", "time-to-first-token SLO", **POSITIVE, example="1 s"),
+        "tpot": Q("time", "time-per-output-token SLO", **POSITIVE, example="100 ms"),
+    }, "s*: the latency SLO"),
+    "measured": Table({
+        "e_tok": CORE["e_tok"],
+        "e_tok_boundary": CORE["e_tok_boundary"],
+        "token_basis": CORE["token_basis"],
+        "throughput_per_device": CORE["throughput_per_device"],
+        "device_power": CORE["device_power"],
+        "utilization": CORE["utilization"],
+        "ttft": Q("time", "measured time to first token", **POSITIVE),
+        "tpot": Q("time", "measured time per output token", **POSITIVE),
+        "hardware": Field("str", "hardware id the measurement was made on"),
+        "batch_size": Field("int", "batch size of the measurement", min=1),
+        "context_length": Field("int", "context length of the measurement", min=1),
+        "conditions": Field("str", "serving stack and measurement conditions"),
+        "provenance": Free("machine-written provenance (calibrate): input hashes, window, tool version"),
+    }, "measurements at the operating point"),
+}
+
+LEVER: dict[str, Spec] = {
+    **COMMON,
+    "category": Field("str", "attention, quantization, kv-cache, scheduling, decoding, reasoning, ..."),
+    "phase": Field("str", "phase the lever acts on", choices=PHASES),
+    "c_tok_factor": Q("dimensionless", "multiplier on c_tok (< 1 improves)", **POSITIVE, example="0.5"),
+    "e_tok_factor": Q("dimensionless", "multiplier on e_tok (< 1 improves)", **POSITIVE, example="0.5"),
+    "latency_factor": Q("dimensionless", "multiplier on TPOT (> 1 is slower)", **POSITIVE, example="1.0"),
+    "quality_delta": MapOf(Q("dimensionless", "score change in points (negative = loss)"),
+                           "declared quality change by benchmark", key_help="benchmark"),
+    "confidence": Field("str", "strength of evidence", choices=CONFIDENCE),
+}
+
+SCENARIO: dict[str, Spec] = {
+    **COMMON,
+    "hardware": Field("ref", "hardware profile id or path", ref_kind="hardware"),
+    "facility": Field("ref", "facility profile id or path", ref_kind="facility"),
+    "workload": Field("ref", "workload profile id or path", ref_kind="workload"),
+    "levers": Field("refs", "lever profile ids or paths", ref_kind="lever"),
+    "start_date": Field("date", "calendar date of t = 0 (for dated steps)"),
+    "allow_operating_point_shift": Field("bool", "count levers even when they break a quality tolerance or the SLO"),
+    **CORE,
+    "override": Free("dotted profile keys to override, e.g. `\"facility.pue\" = 1.3`"),
+    "trajectory": Free("time-varying inputs for `project` (growth, ramp, steps, csv)"),
+}
+
+KIND_SPECS: dict[str, dict[str, Spec]] = {
+    "hardware": HARDWARE,
+    "facility": FACILITY,
+    "workload": WORKLOAD,
+    "lever": LEVER,
+    "scenario": SCENARIO,
+}
+
+
+def leaf(kind: str, dotted: str) -> Field | None:
+    """Return the leaf Field of `kind` at a dotted key path, or None if there is none."""
+    spec: Spec = Table(KIND_SPECS[kind])
+    for part in dotted.split("."):
+        if isinstance(spec, Table):
+            if part not in spec.fields:
+                return None
+            spec = spec.fields[part]
+        elif isinstance(spec, MapOf):
+            spec = spec.item
+        else:
+            return None
+    return spec if isinstance(spec, Field) else None
+
+
+def json_schema(kind: str) -> dict:
+    """JSON Schema (draft 2020-12) of a profile kind, for editor validation of TOML files."""
+
+    def conv(spec: Spec) -> dict:
+        if isinstance(spec, Table):
+            return {"type": "object", "description": spec.help, "additionalProperties": False,
+                    "properties": {k: conv(v) for k, v in spec.fields.items()}}
+        if isinstance(spec, MapOf):
+            return {"type": "object", "description": spec.help, "additionalProperties": conv(spec.item)}
+        if isinstance(spec, Free):
+            return {"type": "object", "description": spec.help}
+        out: dict = {"description": spec.help}
+        if spec.type == "quantity":
+            rng = {"type": "object", "description": "a range: {low, mode, high} (triangular) or {value, rel}"}
+            if spec.dim == "dimensionless":
+                num: dict = {"type": "number"}
+                if spec.min is not None:
+                    num["exclusiveMinimum" if spec.min_open else "minimum"] = spec.min
+                if spec.max is not None:
+                    num["exclusiveMaximum" if spec.max_open else "maximum"] = spec.max
+                out["anyOf"] = [num, {"type": "string"}, rng]
+            else:
+                from .units import DIMENSIONS  # light: no pint import
+                out["description"] += f" [{DIMENSIONS[spec.dim][1]}]"
+                out["anyOf"] = [{"type": "string", "pattern": r"^\s*[-+0-9.eE]+\s*\S.*$"}, rng]
+                if spec.example:
+                    out["examples"] = [spec.example]
+        elif spec.type == "int":
+            out["type"] = "integer"
+            if spec.min is not None:
+                out["minimum"] = int(spec.min)
+        elif spec.type == "bool":
+            out["type"] = "boolean"
+        elif spec.type == "refs":
+            out.update({"type": "array", "items": {"type": "string"}})
+        elif spec.type == "date":
+            out.update({"type": "string", "format": "date"})
+        else:
+            out["type"] = "string"
+            if spec.choices:
+                out["enum"] = list(spec.choices)
+        return out
+
+    body = conv(Table(KIND_SPECS[kind]))
+    body["required"] = ["kind", "name"]
+    body["properties"]["kind"] = {"const": kind, "description": "profile kind"}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"tokencalc:{kind}", "title": f"tokencalc {kind} profile", **body}

@@ -1,0 +1,191 @@
+"""The one unit registry of tokencalc, and the unit-checked boundary.
+
+Everything that turns user text into numbers goes through :func:`parse`, which
+checks the dimension and returns a plain SI float. The engine then computes on
+floats (fast, and vectorizable with numpy), and every output carries an
+explicit SI unit name.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from functools import lru_cache
+from importlib import resources
+
+from .errors import UnitError, where
+
+# SI unit (as shown in JSON/CSV and used in error messages) for each dimension
+# the tool knows. Keys are the names used by the profile schema.
+DIMENSIONS: dict[str, tuple[str, str]] = {
+    # name: (pint dimensionality string, SI unit we report in)
+    "dimensionless": ("", "1"),
+    "time": ("[time]", "s"),
+    "power": ("[mass] * [length] ** 2 / [time] ** 3", "W"),
+    "energy": ("[mass] * [length] ** 2 / [time] ** 2", "J"),
+    "compute": ("[compute]", "FLOP"),
+    "compute_rate": ("[compute] / [time]", "FLOP/s"),
+    "compute_intensity": ("[compute] / [token]", "FLOP/token"),
+    "energy_intensity": ("[mass] * [length] ** 2 / [time] ** 2 / [token]", "J/token"),
+    "token_rate": ("[token] / [time]", "token/s"),
+    "tokens": ("[token]", "token"),
+    "bytes": ("[information]", "B"),
+    "bandwidth": ("[information] / [time]", "B/s"),
+    "bytes_per_token": ("[information] / [token]", "B/token"),
+    "price": ("[currency] * [time] ** 2 / [mass] / [length] ** 2", "USD/J"),
+    "carbon_intensity": ("[carbon] * [time] ** 2 / [mass] / [length] ** 2", "kgCO2e/J"),
+    "currency": ("[currency]", "USD"),
+    "carbon": ("[carbon]", "kgCO2e"),
+    "rate": ("1 / [time]", "1/s"),
+}
+
+# How users usually write each dimension, for "expected ..." in error messages.
+EXAMPLES: dict[str, str] = {
+    "dimensionless": "a plain number",
+    "time": '"365 day"',
+    "power": '"700 W"',
+    "energy": '"1 MWh"',
+    "compute": '"1e15 FLOP"',
+    "compute_rate": '"989 TFLOP/s"',
+    "compute_intensity": '"1.3e11 FLOP/token"',
+    "energy_intensity": '"3 J/token"',
+    "token_rate": '"900 token/s"',
+    "tokens": '"1e9 token"',
+    "bytes": '"80 GB"',
+    "bandwidth": '"3.35 TB/s"',
+    "bytes_per_token": '"70.272 kB/token"',
+    "price": '"0.08 USD/kWh"',
+    "carbon_intensity": '"0.4 kg/kWh"',
+    "currency": '"1000 USD"',
+    "carbon": '"1 tCO2e"',
+    "rate": '"30 percent/year"',
+}
+
+
+@lru_cache(maxsize=1)
+def registry():
+    """Build (once) the pint registry from tokencalc's own definitions file.
+
+    Returns:
+        The process-wide `pint.UnitRegistry`.
+    """
+    # pint imports numpy eagerly if it is installed (~90 ms) although the
+    # boundary only ever handles scalars; hide it during pint's import.
+    hidden = "numpy" not in sys.modules
+    if hidden:
+        sys.modules["numpy"] = None  # type: ignore[assignment]
+    try:
+        import pint
+    finally:
+        if hidden:
+            del sys.modules["numpy"]
+    defs = resources.files("tokencalc").joinpath("units.txt")
+    with resources.as_file(defs) as path:
+        ureg = pint.UnitRegistry(str(path), autoconvert_offset_to_baseunit=False, on_redefinition="raise")
+    return ureg
+
+
+@lru_cache(maxsize=None)
+def _dimensionality(dim: str):
+    return registry().get_dimensionality(DIMENSIONS[dim][0]) if DIMENSIONS[dim][0] else registry().get_dimensionality("")
+
+
+def _describe(dimensionality) -> str:
+    text = str(dimensionality)
+    return "dimensionless" if text in ("", "dimensionless") else text
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(text: str):
+    ureg = registry()
+    return ureg.Quantity(text)
+
+
+def to_si(quantity, dim: str, *, file: str | None = None, key: str | None = None) -> float:
+    """Convert a pint quantity to a plain float in the SI unit of `dim`, checking dimension."""
+    ureg = registry()
+    want = _dimensionality(dim)
+    if dim == "carbon_intensity" and quantity.dimensionality == ureg.get_dimensionality("[mass]/[mass]/[length]**2*[time]**2"):
+        # "0.4 kg/kWh" is the usual way to write grid intensity: read the mass as CO2e.
+        quantity = quantity * ureg.Quantity(1, "gram_CO2e / gram")
+    if quantity.dimensionality != want:
+        got_unit = f"{quantity.units:~}" or "no unit"
+        raise UnitError(
+            f"{where(file, key)}expected {_article(dim)} ({DIMENSIONS[dim][1]}, e.g. {EXAMPLES[dim]}), "
+            f"got '{quantity:~}' ({got_unit}: {_describe(quantity.dimensionality)})"
+        )
+    target = DIMENSIONS[dim][1]
+    if dim == "carbon_intensity":
+        target = "kgCO2e/J"
+    elif dim == "carbon":
+        target = "kgCO2e"
+    value = float(quantity.to(target).magnitude) if target != "1" else float(quantity.to("").magnitude)
+    if not math.isfinite(value):
+        raise UnitError(f"{where(file, key)}expected a finite number, got {value}")
+    return value
+
+
+def parse(value, dim: str, *, file: str | None = None, key: str | None = None) -> float:
+    """Parse a user value (a string with a unit, or a bare number) to an SI float.
+
+    Args:
+        value: `"3 J/token"`, `"1 MW"`, `0.7`, ... A bare number is accepted only
+            for dimensionless quantities.
+        dim: a key of :data:`DIMENSIONS`.
+        file: the file the value came from, for error messages.
+        key: the key path of the value, for error messages.
+
+    Returns:
+        The magnitude in the SI unit `DIMENSIONS[dim][1]`.
+
+    Raises:
+        UnitError: unparseable text, a missing unit, or the wrong dimension.
+    """
+    if isinstance(value, bool):
+        raise UnitError(f"{where(file, key)}expected {_expected(dim)}, got a boolean ({str(value).lower()})")
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise UnitError(f"{where(file, key)}expected a finite number, got {value}")
+        if dim == "dimensionless":
+            return float(value)
+        raise UnitError(f"{where(file, key)}expected {_expected(dim)}, got the bare number {value!r} (no unit)")
+    if not isinstance(value, str):
+        raise UnitError(f"{where(file, key)}expected {_expected(dim)}, got {type(value).__name__} {value!r}")
+    text = value.strip()
+    if not text:
+        raise UnitError(f"{where(file, key)}expected {_expected(dim)}, got an empty string")
+    registry()  # a missing or broken pint is an install problem, not the user's text
+    try:
+        quantity = _parse_text(text)
+    except Exception as exc:  # pint raises several unrelated types for bad text
+        raise UnitError(f"{where(file, key)}could not read '{text}' as a quantity ({_short(exc)}); expected {_expected(dim)}") from None
+    if not hasattr(quantity, "dimensionality"):  # "0.7" parses to a plain number
+        return parse(float(quantity), dim, file=file, key=key)
+    return to_si(quantity, dim, file=file, key=key)
+
+
+def _expected(dim: str) -> str:
+    if dim == "dimensionless":
+        return "a plain number"
+    return f"{_article(dim)} in {DIMENSIONS[dim][1]} or compatible units (e.g. {EXAMPLES[dim]})"
+
+
+def _article(dim: str) -> str:
+    words = dim.replace("_", " ")
+    return ("an " if words[0] in "aeiou" else "a ") + words
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]
+
+
+def convert(value_si: float, dim: str, unit: str) -> float:
+    """Convert an SI float of dimension `dim` to `unit` (for display and reports)."""
+    ureg = registry()
+    si = DIMENSIONS[dim][1]
+    if dim == "carbon_intensity":
+        si = "kgCO2e/J"
+    elif dim == "carbon":
+        si = "kgCO2e"
+    return float(ureg.Quantity(value_si, si).to(unit).magnitude)
