@@ -1,0 +1,105 @@
+"""Rich terminal rendering of an estimate (the `table` format)."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from . import humanize as H
+from .formats import finding
+from .model import Result
+
+
+def estimate_renderable(result: Result, title: str | None = None) -> Group:
+    """Build the rich renderables for one estimate."""
+    v = result.values
+    binding = v["binding"]
+    parts = []
+    head = Text(title or (v["scenario"] or "estimate"), style="bold")
+    parts.append(head)
+    style = {"power": "bold yellow", "compute": "bold cyan", "balanced": "bold green"}.get(binding or "", "bold red")
+    parts.append(Text(finding(result), style=style))
+
+    t = Table(title="Ceilings", box=box.SIMPLE_HEAVY, title_justify="left", show_header=True, header_style="bold")
+    t.add_column("")
+    t.add_column("token/s", justify="right")
+    t.add_column("token/day", justify="right")
+    t.add_column("")
+    qk, qp, q = v["compute_ceiling_tokens_per_s"], v["power_ceiling_tokens_per_s"], v["token_rate_tokens_per_s"]
+    for label, x, which in (("Compute ceiling  K_eff/c_tok", qk, "compute"), ("Power ceiling    P_IT/e_tok", qp, "power")):
+        mark = "◀ binds" if binding == which or binding == "balanced" else ""
+        row_style = "bold reverse" if mark else None
+        t.add_row(label, H.si(x, ""), H.count(None if x is None else x * 86400), mark, style=row_style)
+    t.add_row(f"Realized rate    U·min  (U = {H.percent(v['utilization'])})", H.si(q, ""),
+              H.count(None if q is None else q * 86400), "")
+    parts.append(t)
+
+    c = Table(title="Which constraint binds", box=box.SIMPLE_HEAVY, title_justify="left", header_style="bold")
+    c.add_column("K_eff convention")
+    c.add_column("K_eff", justify="right")
+    c.add_column("γ* = P_IT/K_eff", justify="right")
+    c.add_column("γ = e_tok/c_tok", justify="right")
+    c.add_column("binding")
+    conv = v["k_eff_convention"] or "—"
+    c.add_row(f"{conv} (reported)", H.si(v["k_eff_flop_per_s"], "FLOP/s"), H.si(v["gamma_star_j_per_flop"], "J/FLOP"),
+              H.si(v["gamma_j_per_flop"], "J/FLOP"), binding or "unknown")
+    c.add_row("peak (upper bound)", H.si(v["k_peak_flop_per_s"], "FLOP/s"), H.si(v["gamma_star_peak_j_per_flop"], "J/FLOP"),
+              H.si(v["gamma_j_per_flop"], "J/FLOP"), v["binding_peak"] or "unknown")
+    parts.append(c)
+
+    i = Table(title="Inputs", box=box.SIMPLE, title_justify="left", show_header=False)
+    i.add_column("")
+    i.add_column("", justify="right")
+    i.add_column("", style="dim")
+    ib = v["e_tok_input_boundary"]
+    rows = [
+        ("c_tok", H.si(v["c_tok_flop_per_token"], "FLOP/token"), v["c_tok_origin"] or ""),
+        ("e_tok (IT)", H.si(v["e_tok_j_per_token"], "J/token"),
+         f"from {H.si(v['e_tok_at_boundary_j_per_token'], 'J/token')} at the {ib} boundary" if ib and ib != "it" else (v["e_tok_origin"] or "")),
+        ("e_tok (facility)", H.si(v["e_tok_facility_j_per_token"], "J/token"), "e_tok × PUE"),
+        ("P_facility / PUE / P_IT", f"{H.si(v['p_facility_w'], 'W')} / {'—' if v['pue'] is None else H.sig(v['pue'])} / {H.si(v['p_it_w'], 'W')}", ""),
+        ("Devices", "—" if v["devices"] is None else f"{v['devices']:,}", ""),
+        ("η_K  (K_eff/K_peak)", H.percent(v["eta_k"]), v["k_eff_limited_by"] or ""),
+        ("η_E  (e_ref/e_tok)", H.percent(v["eta_e"]), "vs every FLOP at peak, board at TDP"),
+        ("Φ_c, Φ_e  (levers)", f"{H.sig(v['phi_c'])}, {H.sig(v['phi_e'])}", ""),
+        ("Run at the compute ceiling needs", H.si(v["power_demand_at_compute_ceiling_w"], "W"), "IT power"),
+    ]
+    for r in rows:
+        i.add_row(*r)
+    parts.append(i)
+
+    h = Table(title=f"Over {H.duration(v['horizon_s'])} at constant inputs", box=box.SIMPLE, title_justify="left",
+              show_header=False)
+    h.add_column("")
+    h.add_column("", justify="right")
+    for label, val in (("Tokens", H.count(v["tokens_total"])), ("IT energy", H.energy(v["energy_it_j"])),
+                       ("Facility energy", H.energy(v["energy_facility_j"])), ("Electricity cost", H.money(v["cost_usd"])),
+                       ("Emissions", H.mass_co2e(v["emissions_kg_co2e"])),
+                       ("Cost per million tokens", H.money(v["cost_usd_per_million_tokens"])),
+                       ("gCO2e per token", H.sig(v["emissions_g_co2e_per_token"]) if v["emissions_g_co2e_per_token"] is not None else "—")):
+        h.add_row(label, val)
+    parts.append(h)
+
+    if result.levers:
+        lt = Table(title="Levers", box=box.SIMPLE_HEAVY, title_justify="left", header_style="bold")
+        lt.add_column("lever")
+        lt.add_column("counted")
+        lt.add_column("c_tok ×", justify="right")
+        lt.add_column("e_tok ×", justify="right")
+        lt.add_column("why", overflow="fold")
+        for s in result.levers:
+            lt.add_row(s.id, Text("yes", style="green") if s.counted else Text("no", style="red"),
+                       H.sig(s.c_tok_factor), H.sig(s.e_tok_factor), s.reason)
+        parts.append(lt)
+    if result.notes:
+        parts.append(Text("Notes", style="bold"))
+        for n in result.notes:
+            parts.append(Text(f"• {n}", style="dim"))
+    return Group(*parts)
+
+
+def print_estimate(result: Result, console: Console | None = None) -> None:
+    """Print the rich rendering of `result`."""
+    (console or Console()).print(estimate_renderable(result))
