@@ -40,7 +40,7 @@ import os
 import re
 import statistics
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -676,8 +676,10 @@ def parse_time(text: str, clock: Clock, *, what: str) -> tuple[str, float]:
     """A window bound: an absolute time or an offset.
 
     Returns:
-        ("abs", seconds) for ISO / nvidia-smi style times, ("offset", seconds) for a
-        time quantity ("30 s", "+2 min"; negative counts back from the end of the log).
+        ("abs", seconds) for ISO / nvidia-smi style times, ("tod", seconds after
+        midnight) for a bare time of day ("12:00:05", on the date of the first
+        sample), ("offset", seconds) for a time quantity ("30 s", "+2 min";
+        negative counts back from the end of the log).
     """
     s = text.strip()
     for candidate in (s, s.replace("/", "-")):
@@ -686,6 +688,12 @@ def parse_time(text: str, clock: Clock, *, what: str) -> tuple[str, float]:
         except ValueError:
             continue
         return "abs", clock.seconds(when)
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?", s)
+    if m:
+        h, mi, sec, frac = m.groups()
+        if int(h) > 23 or int(mi) > 59 or int(sec or 0) > 59:
+            raise InputError(f"{what}: {text!r} is not a time of day")
+        return "tod", int(h) * 3600 + int(mi) * 60 + int(sec or 0) + float(frac or 0)
     if re.match(r"^\d{4}[-/]\d{2}[-/]\d{2}", s):
         raise InputError(f"{what}: could not read {text!r} as a time; expected ISO 8601 such as 2024-05-01T12:00:05")
     from .units import parse
@@ -728,6 +736,11 @@ def resolve_window(devices: dict[str, Device], clock: Clock, *, start: str | Non
         kind, x = parse_time(text, clock, what=what)
         if kind == "abs":
             return x
+        if kind == "tod":
+            if "relative" in clock.kinds:
+                raise InputError(f"{what}: a time of day needs timestamped logs; give an offset such as \"10 s\"")
+            day = _dt.datetime.fromtimestamp(first, clock.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+            return day.timestamp() + x
         return (last + x) if x < 0 else (first + x)
 
     if start is not None or end is not None:
@@ -950,8 +963,8 @@ def calibrate(devices: dict[str, Device], window: Window, tokens: int | None, to
     if idle_power is not None and idle_window is not None:
         raise InputError("give either --idle-power or --idle-window, not both")
     dur = window.duration
-    per_dev = [integrate_device(dev, window.start, window.end, warnings, prefer_counter=prefer_counter)
-               for dev in devices.values()]
+    per_dev = [replace(integrate_device(dev, window.start, window.end, warnings, prefer_counter=prefer_counter), id=key)
+               for key, dev in devices.items()]
     n_dev = len(per_dev)
     energy = sum(d.energy_j for d in per_dev)
     mean_power = energy / dur
@@ -1099,6 +1112,9 @@ def profile_fragment(result: dict[str, Any], *, name: str, command: str) -> str:
     ]
     if result.get("c_tok_flop_per_token") is not None:
         lines += ["[model]", f'c_tok = "{_g(result["c_tok_flop_per_token"])} FLOP/token"', ""]
+    if result.get("precision"):
+        lines += ["[operating_point]", f"precision = {_toml_str(result['precision'])}",
+                  f"token_basis = {_toml_str(result['token_basis'])}", ""]
     measured = [
         "[measured]",
         f'e_tok = "{_g(result["e_tok_j_per_token"])} J/token"',

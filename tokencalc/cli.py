@@ -20,7 +20,7 @@ from . import __version__
 from .errors import TokencalcError
 
 # Each module registers its commands; order is the order in `--help`.
-COMMAND_MODULES = ["estimate", "profiles"]
+COMMAND_MODULES = ["estimate", "profiles", "calibrate"]
 
 app = typer.Typer(
     name="tokencalc",

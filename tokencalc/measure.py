@@ -130,7 +130,10 @@ def _add(dev: Device, channel: str, t: float, value: float) -> None:
 def sample_while(sampler: Sampler, running: Callable[[], bool], interval: float, *,
                  sleep: Callable[[float], None] = time.sleep,
                  monotonic: Callable[[], float] = time.monotonic) -> tuple[float, float]:
-    """Sample every `interval` seconds while `running()` is true, plus once before and after.
+    """Sample at `t0`, then every `interval` seconds while `running()` is true, then once more.
+
+    `running()` is asked once per interval, after the pause, so the last sample is at
+    most one interval after the command ends.
 
     Returns:
         (first, last) sample times: the measured window.
@@ -139,7 +142,7 @@ def sample_while(sampler: Sampler, running: Callable[[], bool], interval: float,
         raise InputError("--interval: expected a time > 0")
     first = sampler.sample()
     due = monotonic()
-    while running():
+    while True:
         due += interval
         pause = due - monotonic()
         if pause > 0:
