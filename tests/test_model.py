@@ -1,0 +1,196 @@
+"""The Token Production Function: identities, limits and the lever gate."""
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokencalc.model import Inputs, Lever, classify, estimate, phase_factor, roofline
+
+pos = st.floats(min_value=1e-3, max_value=1e3, allow_nan=False, allow_infinity=False)
+
+
+def point(k=1.3e16, c=1.3e11, e=3.0, p_it=8e5, u=0.7, **kw) -> Inputs:
+    return Inputs(k_eff=k, c_tok=c, e_tok=e, p_it=p_it, utilization=u, **kw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(k=pos, c=pos, e=pos, p=pos)
+def test_gamma_ratio_equals_ceiling_ratio(k, c, e, p):
+    r = estimate(point(k * 1e15, c * 1e10, e, p * 1e5)).values
+    assert r["gamma_j_per_flop"] / r["gamma_star_j_per_flop"] == pytest.approx(
+        r["compute_ceiling_tokens_per_s"] / r["power_ceiling_tokens_per_s"], rel=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(k=pos, c=pos, e=pos, p=pos)
+def test_binding_follows_gamma(k, c, e, p):
+    r = estimate(point(k * 1e15, c * 1e10, e, p * 1e5)).values
+    ratio = r["gamma_j_per_flop"] / r["gamma_star_j_per_flop"]
+    if abs(ratio - 1) > 0.02:
+        assert r["binding"] == ("power" if ratio > 1 else "compute")
+
+
+@settings(max_examples=200, deadline=None)
+@given(k=pos, c=pos, e=pos, p=pos)
+def test_doubling_facility_power_doubles_rate_iff_power_bound(k, c, e, p):
+    base = Inputs(k_eff=k * 1e15, c_tok=c * 1e10, e_tok=e, p_facility=p * 1e5, pue=1.3, utilization=0.8)
+    r1 = estimate(base).values
+    r2 = estimate(Inputs(**{**base.__dict__, "p_facility": 2 * p * 1e5})).values
+    ratio = r2["token_rate_tokens_per_s"] / r1["token_rate_tokens_per_s"]
+    qk, qp = r1["compute_ceiling_tokens_per_s"], r1["power_ceiling_tokens_per_s"]
+    if qp * 2 <= qk:  # power-bound even after doubling
+        assert ratio == pytest.approx(2.0, rel=1e-12)
+    elif qp >= qk:  # compute-bound already
+        assert ratio == pytest.approx(1.0, rel=1e-12)
+    else:
+        assert 1.0 < ratio < 2.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(k=pos, c=pos, e=pos, p=pos, f=st.floats(min_value=0.01, max_value=1.0))
+def test_equal_factors_on_c_and_e_scale_rate_by_inverse(k, c, e, p, f):
+    lever = Lever(id="x", name="x", c_tok_factor=f, e_tok_factor=f)
+    a = estimate(point(k * 1e15, c * 1e10, e, p * 1e5)).values
+    b = estimate(point(k * 1e15, c * 1e10, e, p * 1e5, levers=(lever,))).values
+    assert b["token_rate_tokens_per_s"] == pytest.approx(a["token_rate_tokens_per_s"] / f, rel=1e-12)
+    assert b["phi_c"] == pytest.approx(1 / f) and b["phi_e"] == pytest.approx(1 / f)
+    assert b["binding"] == a["binding"]  # levers shift the frontier, not the regime
+
+
+def test_constant_inputs_give_rate_times_horizon():
+    r = estimate(point(horizon=86400.0 * 30, pue=1.2, electricity_price=2e-8, carbon_intensity=1e-7)).values
+    assert r["tokens_total"] == pytest.approx(r["token_rate_tokens_per_s"] * 86400 * 30, rel=1e-15)
+    assert r["energy_it_j"] == pytest.approx(r["tokens_total"] * r["e_tok_j_per_token"], rel=1e-15)
+    assert r["energy_facility_j"] == pytest.approx(1.2 * r["energy_it_j"], rel=1e-15)
+    assert r["cost_usd"] == pytest.approx(r["energy_facility_j"] * 2e-8, rel=1e-15)
+    assert r["emissions_kg_co2e"] == pytest.approx(r["energy_facility_j"] * 1e-7, rel=1e-15)
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(1, 100_000), p=st.floats(50, 5000), r=st.floats(1, 1e4), c=pos, p_it=st.floats(1e3, 1e9))
+def test_fleet_power_bound_iff_draw_exceeds_p_it(n, p, r, c, p_it):
+    # e_tok measured as fleet power / fleet rate, K_eff = N r c_tok (realized)
+    inp = Inputs(devices=n, throughput_per_device=r, c_tok=c * 1e10, device_power=p, p_it=p_it)
+    res = estimate(inp).values
+    draw = n * p
+    if abs(draw / p_it - 1) > 0.02:
+        assert res["binding"] == ("power" if draw > p_it else "compute")
+    assert res["e_tok_j_per_token"] == pytest.approx(p / r, rel=1e-12)
+    assert res["k_eff_convention"] == "realized"
+
+
+def test_balanced_within_tolerance():
+    assert classify(100.0, 100.5) == "balanced"
+    assert classify(100.0, 102.0) == "compute"
+    assert classify(102.0, 100.0) == "power"
+    assert classify(100.0, 102.0, tolerance=0.05) == "balanced"
+    assert classify(None, 1.0) is None
+
+
+def test_unknown_inputs_give_null_not_invented_numbers():
+    r = estimate(Inputs(k_eff=1e16, c_tok=1e11)).values  # no power at all
+    assert r["compute_ceiling_tokens_per_s"] == pytest.approx(1e5)
+    assert r["power_ceiling_tokens_per_s"] is None
+    assert r["binding"] is None and r["token_rate_tokens_per_s"] is None
+    assert r["gamma_j_per_flop"] is None and r["tokens_total"] is None
+
+
+def test_accelerator_boundary_without_overhead_gives_no_power_ceiling():
+    res = estimate(point(e_tok_boundary="accelerator"))
+    assert res.values["power_ceiling_tokens_per_s"] is None
+    assert any("accelerator boundary" in n for n in res.notes)
+    with_overhead = estimate(point(e_tok_boundary="accelerator", it_overhead=1.5)).values
+    assert with_overhead["e_tok_j_per_token"] == pytest.approx(4.5)
+    assert with_overhead["e_tok_at_boundary_j_per_token"] == pytest.approx(3.0)
+
+
+def test_facility_boundary_divides_by_pue():
+    r = estimate(point(e_tok_boundary="facility", pue=1.5, p_it=None, p_facility=1.2e6)).values
+    assert r["e_tok_j_per_token"] == pytest.approx(2.0)
+    assert r["e_tok_facility_j_per_token"] == pytest.approx(3.0)
+
+
+def test_peak_and_realized_conventions_can_disagree():
+    # 65B-class FP16 on H100: power-bound at peak, compute-bound realized (README worked example)
+    inp = Inputs(devices=1000, peak_flops=989.4e12, throughput_per_device=83.0, c_tok=1.33e11,
+                 e_tok=3.0, e_tok_boundary="accelerator", it_overhead=1275 / 700, p_facility=2e6, pue=1.56)
+    res = estimate(inp)
+    assert res.values["binding"] == "compute" and res.values["binding_peak"] == "power"
+    assert res.values["conventions_disagree"] is True
+    assert any("conventions disagree" in n for n in res.notes)
+    assert res.values["eta_k"] == pytest.approx(83 * 1.33e11 / 989.4e12)
+
+
+def test_peak_fallback_is_labelled():
+    res = estimate(Inputs(devices=8, peak_flops=1e15, c_tok=1e11, e_tok=1.0, p_it=1e4))
+    assert res.values["k_eff_convention"] == "peak"
+    assert res.values["binding"] == res.values["binding_peak"]
+    assert any("upper bound" in n for n in res.notes)
+
+
+def test_roofline_memory_bound_small_batch():
+    per_dev, t_c, t_m = roofline(peak=989.4e12, bandwidth=3.35e12, c_tok=1.4e10, batch=1, context=2048,
+                                 weight_bytes=16e9, kv_bytes_per_token=131072)
+    assert t_m > t_c  # batch-1 decode moves the weights for one token
+    assert per_dev == pytest.approx(1 / t_m, rel=1e-12)
+    res = estimate(Inputs(devices=1, peak_flops=989.4e12, hbm_bandwidth=3.35e12, c_tok=1.4e10, batch_size=1,
+                          context_length=2048, weight_bytes=16e9, kv_bytes_per_token=131072,
+                          kernel_efficiency=0.5, e_tok=0.2, p_it=1e3))
+    assert res.values["k_eff_convention"] == "modeled"
+    assert res.values["k_eff_limited_by"] == "memory bandwidth"
+    assert res.values["k_eff_flop_per_s"] < 0.5 * 989.4e12
+    assert any("Memory bandwidth, not FLOPs" in n for n in res.notes)
+
+
+def test_roofline_large_batch_is_compute_limited():
+    per_dev, t_c, t_m = roofline(peak=1e15, bandwidth=3e12, c_tok=1.4e10, batch=4096, context=128,
+                                 weight_bytes=16e9, kv_bytes_per_token=1e3)
+    assert t_c > t_m and per_dev == pytest.approx(1e15 / 1.4e10, rel=1e-12)
+
+
+def test_c_tok_from_architecture():
+    res = estimate(Inputs(active_params=65.2e9, n_layers=80, context_length=2048, d_attn=8192, k_eff=1e16))
+    assert res.values["c_tok_flop_per_token"] == pytest.approx(2 * 65.2e9 + 2 * 80 * 2048 * 8192)
+    assert res.values["c_tok_origin"] == "architecture"
+
+
+def test_lever_breaking_quality_tolerance_is_not_counted():
+    lever = Lever(id="int2", name="int2", c_tok_factor=0.5, e_tok_factor=0.5, quality_delta={"mmlu": -3.0})
+    res = estimate(point(quality={"mmlu": (63.4, 1.0)}, levers=(lever,)))
+    (status,) = res.levers
+    assert not status.counted and "mmlu -3 pts exceeds the tolerance of 1" in status.reason
+    assert res.values["phi_c"] == 1.0
+    shifted = estimate(point(quality={"mmlu": (63.4, 1.0)}, levers=(lever,), allow_operating_point_shift=True))
+    assert shifted.levers[0].counted and shifted.values["phi_c"] == pytest.approx(2.0)
+
+
+def test_lever_breaking_latency_slo_is_not_counted():
+    lever = Lever(id="slow", name="slow", e_tok_factor=0.8, latency_factor=1.5)
+    res = estimate(point(tpot_slo=0.1, tpot_measured=0.08, levers=(lever,)))
+    assert not res.levers[0].counted and "breaks the 100 ms SLO" in res.levers[0].reason
+    ok = estimate(point(tpot_slo=0.1, tpot_measured=0.05, levers=(lever,)))
+    assert ok.levers[0].counted
+
+
+def test_phase_factor():
+    assert phase_factor(0.5, "both", 0.2) == 0.5
+    assert phase_factor(0.5, "prefill", 0.2) == pytest.approx(0.9)
+    assert phase_factor(0.5, "decode", 0.2) == pytest.approx(0.6)
+    assert phase_factor(0.5, "decode", None) == 0.5
+
+
+def test_cooling_caps_p_it():
+    r = estimate(point(p_it=1e6, cooling_capacity=6e5)).values
+    assert r["p_it_w"] == pytest.approx(6e5)
+
+
+def test_core_is_vectorized():
+    import numpy as np
+    from tokencalc.model import core, with_values
+
+    p = np.array([1e5, 1e6, 1e7])
+    r = core(with_values(point(), p_it=p))
+    scalar = [core(point(p_it=float(x)))["token_rate"] for x in p]
+    assert np.allclose(r["token_rate"], scalar, rtol=1e-15)
