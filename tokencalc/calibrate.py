@@ -348,6 +348,7 @@ def parse_nvidia_smi(path: str | os.PathLike, clock: Clock, text: str | None = N
     dup_count = 0
     neg_count = 0
     power_col = None
+    last_stamp, t = None, 0.0
     for n, raw in enumerate(text.splitlines(), start=1):
         row = raw.strip()
         if not row or row.startswith("#"):
@@ -362,51 +363,51 @@ def parse_nvidia_smi(path: str | os.PathLike, clock: Clock, text: str | None = N
             names = [c[0] for c in cols]
             power_col = next(p for p in _POWER_COLUMNS if p in names)
             idx = {name: i for i, name in enumerate(names)}
+            i_ts = idx["timestamp"]
+            i_id = next((idx[k] for k in ("index", "uuid", "pci.bus_id") if k in idx), None)
+            id_is_index = "index" in idx
+            i_uuid = idx.get("uuid")
+            # (column index, unit, channel, scale) of the values kept
+            wanted = [(idx[power_col], "W", POWER, 1.0)]
+            if "utilization.gpu" in idx:
+                wanted.append((idx["utilization.gpu"], "%", GPU_UTIL, 0.01))
             continue
-        if cells == header_cells:
-            continue  # logs concatenated
-        if "timestamp" in cells:
-            raise InputError(f"{_at(path, n)}the header changed within the file (got {row!r}); split the log")
         if len(cells) != len(cols):
+            if cells == header_cells:
+                continue
             raise InputError(f"{_at(path, n)}expected {len(cols)} comma-separated values "
                              f"({', '.join(header_cells or [])}), got {len(cells)}: {row!r}")
-        try:
-            when = parse_nvsmi_timestamp(cells[idx["timestamp"]])
-        except ValueError:
-            raise InputError(f"{_at(path, n)}timestamp: expected 'YYYY/MM/DD HH:MM:SS.mmm' as nvidia-smi writes it, "
-                             f"got {cells[idx['timestamp']]!r}") from None
-        t = clock.seconds(when)
-        dev_id = "0"
-        uuid = cells[idx["uuid"]] if "uuid" in idx else None
-        for key in ("index", "uuid", "pci.bus_id"):
-            if key in idx:
-                dev_id = cells[idx[key]]
-                if key == "index" and not dev_id.isdigit():
-                    raise InputError(f"{_at(path, n)}index: expected a GPU index (0, 1, ...), got {dev_id!r}")
-                break
+        stamp = cells[i_ts]
+        if stamp != last_stamp:
+            if cells == header_cells:
+                continue  # logs concatenated
+            if "timestamp" in cells:
+                raise InputError(f"{_at(path, n)}the header changed within the file (got {row!r}); split the log")
+            try:
+                t = clock.seconds(parse_nvsmi_timestamp(stamp))
+            except ValueError:
+                raise InputError(f"{_at(path, n)}timestamp: expected 'YYYY/MM/DD HH:MM:SS.mmm' as nvidia-smi "
+                                 f"writes it, got {stamp!r}") from None
+            last_stamp = stamp
+        dev_id = cells[i_id] if i_id is not None else "0"
         dev = devices.get(dev_id)
         if dev is None:
-            dev = devices[dev_id] = Device(dev_id, path, uuid=uuid)
-        for name, unit in cols:
-            if name not in (power_col, "utilization.gpu"):
-                continue
-            value = _split_value(cells[idx[name]], unit, path, n, name, mode)
-            if value is None:
+            if id_is_index and not dev_id.isdigit():
+                raise InputError(f"{_at(path, n)}index: expected a GPU index (0, 1, ...), got {dev_id!r}")
+            dev = devices[dev_id] = Device(dev_id, path, uuid=cells[i_uuid] if i_uuid is not None else None)
+        for i, unit, channel, scale in wanted:
+            value = _split_value(cells[i], unit, path, n, cols[i][0], mode)
+            if value is None or not math.isfinite(value):
                 na_count += 1
                 continue
-            if not math.isfinite(value):
-                na_count += 1
-                continue
-            if name == power_col:
+            if channel == POWER:
                 if value < 0:
                     neg_count += 1
                     continue
-                d = _append(dev.channel(POWER), t, value, n, path, dev_id)
-            else:
-                if not 0 <= value <= 100:
-                    raise InputError(f"{_at(path, n)}utilization.gpu: expected 0..100 %, got {cells[idx[name]]!r}")
-                d = _append(dev.channel(GPU_UTIL), t, value / 100.0, n, path, dev_id)
-            dup_count += d
+            elif not 0 <= value <= 100:
+                raise InputError(f"{_at(path, n)}utilization.gpu: expected 0..100 %, got {cells[i]!r}")
+            ch = dev.channels.get(channel) or dev.channel(channel)
+            dup_count += _append(ch, t, value * scale, n, path, dev_id)
     if cols is None:
         raise InputError(f"{path}: empty log (no header, no samples)")
     if not devices:
