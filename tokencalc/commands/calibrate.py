@@ -92,6 +92,8 @@ def calibrate(
     Reads `nvidia-smi --query-gpu=timestamp,index,power.draw --format=csv` logs (with
     or without units) and dcgm-exporter scrapes, integrates each device over the run
     window (energy counter delta when logged, else the trapezoid rule) and sums them.
+    DCGM samples are timed by their Prometheus timestamps, else by a
+    `# scrape at <ISO time>` line before each scrape, else by --interval.
     """
     from .. import __version__
     from .. import calibrate as C
