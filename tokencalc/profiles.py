@@ -211,8 +211,15 @@ def display_path(p: Path) -> str:
 # ---------------------------------------------------------------------------
 # Reading and validating
 
-@lru_cache(maxsize=256)
 def _read_bytes(path: str) -> bytes:
+    # Read once per version of the file (TOML parse and SHA-256 share it); a
+    # rewritten file has a new mtime/size and is read again.
+    st = os.stat(path)
+    return _read_cached(path, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=256)
+def _read_cached(path: str, mtime_ns: int, size: int) -> bytes:
     with open(path, "rb") as fh:
         return fh.read()
 
