@@ -76,3 +76,24 @@ def test_convert_round_trip():
 def test_one_registry():
     assert units.registry() is units.registry()
     assert not math.isnan(units.parse("1 W", "power"))
+
+
+def test_fast_table_is_what_pint_computes():
+    # unit_table.py is a memo of pint's answers (start-up speed); it must match pint exactly
+    from tokencalc.unit_table import UNITS
+
+    assert UNITS == units.build_table(), "regenerate with: python -m tokencalc.units"
+
+
+@pytest.mark.parametrize("text,dim", [("3 J/token", "energy_intensity"), ("0.4 kg/kWh", "carbon_intensity"),
+                                      ("989.4 TFLOP/s", "compute_rate"), ("30 percent/year", "rate"),
+                                      ("2.5e3 kW", "power"), ("-1 MW", "power"), (".5 day", "time")])
+def test_fast_path_agrees_with_pint(text, dim):
+    fast = units._fast(text, dim)
+    assert fast is not None
+    assert fast == pytest.approx(units.to_si(units._parse_text(text), dim), rel=1e-12)
+
+
+def test_fast_path_defers_dimension_errors_to_pint():
+    assert units._fast("3 W", "energy_intensity") is None
+    assert units._fast("3 parsec", "time") is None
