@@ -17,7 +17,7 @@ def estimate_renderable(result: Result, title: str | None = None) -> Group:
     v = result.values
     binding = v["binding"]
     parts = []
-    head = Text(title or (v["scenario"] or "estimate"), style="bold")
+    head = Text(title or v.get("scenario_name") or v["scenario"] or "estimate", style="bold")
     parts.append(head)
     style = {"power": "bold yellow", "compute": "bold cyan", "balanced": "bold green"}.get(binding or "", "bold red")
     parts.append(Text(finding(result), style=style))

@@ -111,6 +111,8 @@ class Inputs:
     allow_operating_point_shift: bool = False
     # bookkeeping
     scenario: str | None = None
+    scenario_name: str | None = None
+    resolution_notes: tuple[str, ...] = ()
     provenance: dict[str, Provenance] = field(default_factory=dict)
 
 
@@ -401,6 +403,7 @@ def estimate(inp: Inputs) -> Result:
     values: dict[str, Any] = {
         "schema": SCHEMA,
         "scenario": inp.scenario,
+        "scenario_name": inp.scenario_name,
         "binding": binding,
         "binding_peak": binding_peak,
         "compute_ceiling_tokens_per_s": r["compute_ceiling"],
@@ -454,7 +457,7 @@ def estimate(inp: Inputs) -> Result:
 
 
 def _notes(inp: Inputs, r: dict, binding: str | None, binding_peak: str | None, statuses: list[LeverStatus]) -> list[str]:
-    notes = []
+    notes = list(inp.resolution_notes)
     conv = r["k_eff_convention"]
     if conv == "peak":
         notes.append("No realized throughput, K_eff or efficiency given: K_eff is the peak (an upper bound); "

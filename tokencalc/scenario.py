@@ -306,11 +306,21 @@ def _build(req: Request, scen: P.Profile | None, hw: P.Profile | None, fac: P.Pr
                 bench = k[len("quality."):-len(".score")]
                 quality[bench] = (v, wl.get(f"quality.{bench}.tolerance"))
 
+    notes = []
+    measured_on = wl.get("measured.hardware") if wl is not None else None
+    transferred = [k for k in ("throughput_per_device", "e_tok", "device_power")
+                   if k in prov and prov[k].source.startswith("workload")]
+    if measured_on and hw is not None and measured_on != hw.id and transferred:
+        notes.append(f"The workload's {', '.join(transferred)} were measured on {measured_on}; applied here to {hw.id} "
+                     "as they stand (replace them with a measurement on this hardware when you have one).")
+
     names = {f.name for f in Inputs.__dataclass_fields__.values()}  # type: ignore[attr-defined]
     kwargs = {k: v for k, v in vals.items() if k in names}
     kwargs.update(
         it_overhead=overhead, it_overhead_source=overhead_src, levers=lever_objs, quality=quality,
         scenario=(scen.id if scen is not None and scen.id != "(flags)" else ("bare" if req.bare else None)),
+        scenario_name=(scen.name if scen is not None and scen.id != "(flags)" else None),
+        resolution_notes=tuple(notes),
         provenance=prov, e_tok_basis=measured_basis,
         allow_operating_point_shift=bool(vals.get("allow_operating_point_shift", False)),
     )
