@@ -182,6 +182,32 @@ def register(app: typer.Typer) -> None:
                 sys.stderr.write(f"tokencalc: error: {e}\n")
             raise typer.Exit(2)
 
+    @group.command("docs")
+    def docs(
+        output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write here instead of stdout (replaced atomically)")] = None,
+        check: Annotated[Optional[Path], typer.Option("--check", help="exit 1 if this file is not the current catalogue")] = None,
+    ) -> None:
+        """Render the Markdown catalogue of the bundled profiles (docs/profiles.md): key figures and sources."""
+        from ..catalogue import check_current, render_markdown
+
+        if check is not None:
+            if not check_current(check):
+                sys.stderr.write(f"tokencalc: {check} is out of date; regenerate with `tokencalc profiles docs -o {check}`\n")
+                raise typer.Exit(1)
+            return
+        text = render_markdown()
+        if output is None:
+            sys.stdout.write(text)
+            return
+        import os
+        import tempfile
+
+        fd, tmp = tempfile.mkstemp(dir=output.parent if str(output.parent) else ".", prefix=f".{output.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, output)
+        sys.stderr.write(f"wrote {output}\n")
+
     @app.command("schema")
     def schema_(kind: Annotated[Kind, typer.Argument(help="profile kind", show_default=False)]) -> None:
         """Print the JSON Schema of a profile kind (for editor validation of TOML profiles, e.g. taplo)."""
