@@ -1,6 +1,11 @@
 """The `tokencalc` command: a thin Typer adapter over the library.
 
-Commands live in `tokencalc.commands.<name>`, each with a `register(app)`.
+Commands live in `tokencalc.commands.<module>`, each with a `register(app)`.
+They are loaded lazily: `tokencalc estimate` imports and builds only the
+estimate command (Typer builds every option of every registered command on
+each run), and `tokencalc --help` lists commands from the index below without
+importing any of them. tests/test_cli.py checks the index against the modules.
+
 Library code raises `TokencalcError`; :func:`main` turns it into one line on
 stderr and exit code 2. Anything else is a bug: exit 1 with a one-line message
 (the traceback only with `--debug`).
@@ -11,19 +16,70 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Optional
+from typing import Any, Optional
 
 import typer
+from typer.core import TyperGroup
 from typing_extensions import Annotated
 
 from . import __version__
 from .errors import TokencalcError
 
 # Each module registers its commands; order is the order in `--help`.
-COMMAND_MODULES = ["estimate", "profiles", "calibrate"]
+COMMAND_MODULES = ["estimate", "profiles", "calibrate", "sensitivity", "report", "project"]
+
+# The lazy index: command -> (module, one-line help). A module listed above but
+# not indexed here is loaded eagerly, so a new command works before it is indexed.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "estimate": ("estimate", "One operating point: both ceilings, γ vs γ*, the binding constraint (realized and peak conventions), the token rate, and tokens / energy / cost / carbon over --horizon."),
+    "profiles": ("profiles", "Browse and check hardware, facility, workload, lever and scenario profiles."),
+    "schema": ("profiles", "Print the JSON Schema of a profile kind (for editor validation of TOML profiles, e.g. taplo)."),
+}
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+def _load(module: str) -> typer.Typer:
+    sub = typer.Typer(rich_markup_mode=None, add_completion=False, context_settings=CONTEXT)
+    importlib.import_module(f"tokencalc.commands.{module}").register(sub)
+    return sub
+
+
+class LazyGroup(TyperGroup):
+    """The root group: builds a command only when it is invoked or asked for its help."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        eager = [n for n in super().list_commands(ctx) if n not in COMMANDS]
+        return list(COMMANDS) + eager
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        if name in COMMANDS and name not in self.commands:
+            group = typer.main.get_group(_load(COMMANDS[name][0]))
+            for cmd_name, cmd in group.commands.items():
+                if COMMANDS.get(cmd_name, ("",))[0] == COMMANDS[name][0]:
+                    self.commands[cmd_name] = cmd
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = []
+        width = max(formatter.width - 6 - max(len(n) for n in self.list_commands(ctx)), 10)
+        for name in self.list_commands(ctx):
+            if name in COMMANDS:
+                text = COMMANDS[name][1]
+            else:
+                text = super().get_command(ctx, name).get_short_help_str(width)
+            rows.append((name, _shorten(text, width)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3].rsplit(" ", 1)[0] + "..."
+
 
 app = typer.Typer(
     name="tokencalc",
+    cls=LazyGroup,
     help=(
         "Energy-to-token calculator for LLM inference: how many tokens a deployment can produce from "
         "its compute, delivered power, PUE and utilization, and which of them binds.\n\n"
@@ -33,7 +89,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings=CONTEXT,
 )
 
 
@@ -54,8 +110,16 @@ def _root(
         os.environ["TOKENCALC_DEBUG"] = "1"
 
 
+_indexed = {module for module, _ in COMMANDS.values()}
 for _name in COMMAND_MODULES:
-    importlib.import_module(f"tokencalc.commands.{_name}").register(app)
+    if _name not in _indexed:
+        importlib.import_module(f"tokencalc.commands.{_name}").register(app)
+
+
+def all_commands() -> dict[str, Any]:
+    """Every top-level click command, fully built (for tests and documentation)."""
+    group = typer.main.get_group(app)
+    return {name: group.get_command(None, name) for name in group.list_commands(None)}
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -39,6 +39,8 @@ def register(app: typer.Typer) -> None:
         scenario: Annotated[Optional[str], scenario_argument()] = None,
         format: Annotated[OutputFormat, typer.Option("--format", "-f", help="output format")] = OutputFormat.table,
         fail_if: Annotated[Optional[FailIf], typer.Option("--fail-if", help="exit with code 3 when this regime holds (for scripts)")] = None,
+        mc: Annotated[Optional[int], typer.Option("--mc", metavar="N", help="Monte Carlo over the ranged inputs: N samples (P5/P50/P95, P(power-bound))")] = None,
+        seed: Annotated[Optional[int], typer.Option("--seed", metavar="S", help="seed of --mc (default 0); the same seed gives identical output")] = None,
         request=None,
     ) -> None:
         """One operating point: both ceilings, γ vs γ*, the binding constraint (realized and peak
@@ -56,8 +58,13 @@ def register(app: typer.Typer) -> None:
         from ..model import estimate as run
         from ..scenario import resolve
 
-        result = run(resolve(request).inputs)
-        if format is OutputFormat.table:
+        resolved = resolve(request)
+        result = run(resolved.inputs)
+        if mc is not None or seed is not None:
+            from .sensitivity import print_estimate_mc
+
+            print_estimate_mc(result, resolved, mc, seed, format)
+        elif format is OutputFormat.table:
             from ..display import print_estimate
 
             print_estimate(result)
