@@ -166,23 +166,52 @@ def test_version(cli):
     assert r.code == 0 and __version__ in r.out
 
 
-def _commands(app):
+def _commands():
     import typer.main
 
-    group = typer.main.get_command(app)
+    from tokencalc.cli import app
+
+    group = typer.main.get_group(app)
     stack = [([], group)]
     while stack:
         path, cmd = stack.pop()
         yield path, cmd
-        for name, sub in getattr(cmd, "commands", {}).items():
-            stack.append((path + [name], sub))
+        if hasattr(cmd, "list_commands"):
+            for name in cmd.list_commands(None):
+                stack.append((path + [name], cmd.get_command(None, name)))
+
+
+def test_lazy_index_matches_the_modules():
+    import typer.main
+
+    from tokencalc import cli
+
+    for module in cli.COMMAND_MODULES:
+        registered = typer.main.get_group(cli._load(module)).commands
+        for name, cmd in registered.items():
+            if module in {m for m, _ in cli.COMMANDS.values()}:
+                assert name in cli.COMMANDS, f"{name} (from {module}) missing from cli.COMMANDS"
+                assert cli.COMMANDS[name][0] == module
+                first = (cmd.help or "").strip().split("\n\n")[0].replace("\n", " ")
+                assert " ".join(first.split()) == cli.COMMANDS[name][1], f"index help of {name} is stale"
+    assert {m for m, _ in cli.COMMANDS.values()} <= set(cli.COMMAND_MODULES)
+
+
+def test_help_lists_commands_without_importing_them():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom tokencalc.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write('LOADED=' + ','.join(sorted(m for m in sys.modules if m in ("
+            "'tokencalc.commands.estimate', 'tokencalc.scenario', 'tokencalc.model'))))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "estimate" in out.stdout and "profiles" in out.stdout
+    assert out.stderr.strip().endswith("LOADED="), out.stderr
 
 
 def test_every_command_has_help(cli):
-    from tokencalc.cli import app
-
     seen = 0
-    for path, cmd in _commands(app):
+    for path, cmd in _commands():
         assert (cmd.help or "").strip(), f"{' '.join(path) or 'tokencalc'} has no help text"
         r = cli(*path, "--help")
         assert r.code == 0 and "Usage" in r.out, path
