@@ -18,6 +18,7 @@ from .model import Inputs, Lever, Provenance
 from .units import DIMENSIONS
 
 DEFAULT_SCENARIO = "default"
+DEFAULT_HORIZON_S = 365 * 86400.0
 PROFILE_PREFIXES = ("hardware", "facility", "workload")
 
 
@@ -176,11 +177,6 @@ def _src(prof: P.Profile, key: str) -> str:
     return f"{label}: {s.text}" if s else f"{label} (no source given)"
 
 
-def _unit_of(key_spec: S.Field | None, dim: str | None = None) -> str:
-    d = dim or (key_spec.dim if key_spec is not None else "dimensionless")
-    return DIMENSIONS[d][1] if key_spec is None or key_spec.type == "quantity" else ""
-
-
 def _build(req: Request, scen: P.Profile | None, hw: P.Profile | None, fac: P.Profile | None,
            wl: P.Profile | None, levers: list[P.Profile]) -> Inputs:
     vals: dict[str, Any] = {}
@@ -195,7 +191,10 @@ def _build(req: Request, scen: P.Profile | None, hw: P.Profile | None, fac: P.Pr
         layer_of[key] = layer
         if unit is None:
             spec = S.CORE.get(key)
-            unit = DIMENSIONS[spec.dim][1] if spec is not None and spec.type == "quantity" else ""
+            if spec is not None and spec.type == "quantity":
+                unit = DIMENSIONS[spec.dim][1]
+            else:
+                unit = "1" if spec is not None and spec.type == "int" else ""
         prov[key] = Provenance(value, unit, source)
 
     def from_prof(prof: P.Profile | None, pkey: str, key: str, unit: str | None = None) -> None:
@@ -249,6 +248,8 @@ def _build(req: Request, scen: P.Profile | None, hw: P.Profile | None, fac: P.Pr
         put(key, value, f"flag {flag}")
 
     _exclusive(vals, prov, layer_of, req)
+    if "horizon" not in vals:  # a reporting window, not a physical input: default to a year
+        put("horizon", DEFAULT_HORIZON_S, "default: 365 days (set --horizon)")
 
     # precision -> peak from the hardware table, unless given
     precision = vals.get("precision")
