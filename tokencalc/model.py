@@ -503,8 +503,11 @@ def _notes(inp: Inputs, r: dict, binding: str | None, binding_peak: str | None, 
     if binding is None:
         notes.append("Binding constraint unknown: one of the ceilings cannot be computed from the inputs.")
     if binding is not None and binding_peak is not None and binding != binding_peak and conv != "peak":
-        notes.append(f"The conventions disagree: {binding}-bound under the {conv} K_eff, {binding_peak}-bound under the "
-                     "peak denominator. The realized convention is the one to report (MODEL.md §3).")
+        def regime(b: str) -> str:
+            return "balanced" if b == "balanced" else f"{b}-bound"
+
+        notes.append(f"The conventions disagree: {regime(binding)} under the {conv} K_eff, {regime(binding_peak)} under the "
+                     f"peak denominator. Report the {conv} one; the peak is an upper-bound calibration only (MODEL.md §3).")
     if inp.horizon is None:
         notes.append("No horizon given: no totals.")
     elif r["energy_facility"] is None and r["energy_it"] is not None:
