@@ -26,7 +26,7 @@ from . import __version__
 from .errors import TokencalcError
 
 # Each module registers its commands; order is the order in `--help`.
-COMMAND_MODULES = ["estimate", "profiles", "calibrate"]
+COMMAND_MODULES = ["estimate", "profiles", "calibrate", "project"]
 
 # The lazy index: command -> (module, one-line help). A module listed above but
 # not indexed here is loaded eagerly, so a new command works before it is indexed.
