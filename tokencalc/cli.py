@@ -26,7 +26,7 @@ from . import __version__
 from .errors import TokencalcError
 
 # Each module registers its commands; order is the order in `--help`.
-COMMAND_MODULES = ["estimate", "profiles", "calibrate", "project"]
+COMMAND_MODULES = ["estimate", "profiles", "calibrate", "sensitivity", "project"]
 
 # The lazy index: command -> (module, one-line help). A module listed above but
 # not indexed here is loaded eagerly, so a new command works before it is indexed.
@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "estimate": ("estimate", "One operating point: both ceilings, γ vs γ*, the binding constraint (realized and peak conventions), the token rate, and tokens / energy / cost / carbon over --horizon."),
     "profiles": ("profiles", "Browse and check hardware, facility, workload, lever and scenario profiles."),
     "schema": ("profiles", "Print the JSON Schema of a profile kind (for editor validation of TOML profiles, e.g. taplo)."),
+    "sensitivity": ("sensitivity", "Rank the ranged inputs by how far each one alone moves the token rate (or --metric): each input at its low and at its high end, every other input at its mode."),
 }
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
