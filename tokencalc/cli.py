@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "profiles": ("profiles", "Browse and check hardware, facility, workload, lever and scenario profiles."),
     "schema": ("profiles", "Print the JSON Schema of a profile kind (for editor validation of TOML profiles, e.g. taplo)."),
     "sensitivity": ("sensitivity", "Rank the ranged inputs by how far each one alone moves the token rate (or --metric): each input at its low and at its high end, every other input at its mode."),
+    "project": ("project", "The horizon with time-varying inputs: token output, energy, cost and emissions integrated over time, and the dates at which the binding constraint switches between compute and delivered power."),
 }
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
