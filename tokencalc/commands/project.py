@@ -158,9 +158,9 @@ def chart_rows(proj: Any, width: int = 72, height: int = 14) -> list[list[tuple[
     gap = max(span - len(mid), 2)
     xl = " " * (label_w + 2) + left + " " * (gap // 2) + mid + " " * (gap - gap // 2) + right
     out.append([(xl, "dim")])
-    out.append([(" " * (label_w + 2), ""), ("c", "cyan"), (" compute ceiling K_eff/c_tok   ", ""), ("p", "yellow"),
-                (" power ceiling P_IT/e_tok   ", ""), ("•", "bold green"), (" token rate U·min   ", ""),
-                ("│", "dim"), (" switch   (token/s, log scale)", "dim")])
+    out.append([(" " * (label_w + 2), ""), ("c", "cyan"), (" compute ceiling  ", ""), ("p", "yellow"),
+                (" power ceiling  ", ""), ("•", "bold green"), (" token rate  ", ""),
+                ("│", "dim"), (" switch   (token/s, log)", "dim")])
     return out
 
 
