@@ -238,14 +238,12 @@ def mc_renderable(mc: Any, point: dict[str, Any]) -> Any:
         parts.append(Text("P(power-bound) = " + ("unknown (a ceiling cannot be computed)" if pb is None else
                                                  f"{100 * pb:.3g} %  (compute-bound {100 * mc.p_compute_bound:.3g} %, "
                                                  f"balanced {100 * mc.p_balanced:.3g} %)"), style="bold"))
-        r = Table(title="Ranged inputs (sampled independently, triangular)", box=box.SIMPLE, title_justify="left",
-                  show_header=False)
-        shown = [(x.key, U.human_range(x.low, x.mode, x.high, x.unit), x.source) for x in mc.ranges.inputs]
-        r.add_column("", no_wrap=True, min_width=max(len(k) for k, _, _ in shown))
-        r.add_column("", no_wrap=True, min_width=max(len(h) for _, h, _ in shown))
-        r.add_column("", style="dim", no_wrap=True, overflow="ellipsis")
-        for row in shown:  # Text: sources hold brackets ("[override]") that are not rich markup
-            r.add_row(*(Text(c) for c in row))
+        r = Table(title="Ranged inputs (sampled independently, triangular; sources in -f json)", box=box.SIMPLE,
+                  title_justify="left", show_header=False)
+        r.add_column("", overflow="fold")
+        r.add_column("", no_wrap=True)
+        for x in mc.ranges.inputs:
+            r.add_row(Text(x.key), Text(U.human_range(x.low, x.mode, x.high, x.unit)))
         parts.append(r)
     for n in mc.ranges.not_sampled:
         parts.append(Text(f"• range not sampled: {n.key}: {n.reason}", style="dim"))
