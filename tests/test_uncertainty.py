@@ -327,3 +327,28 @@ def test_mc_json_is_plain_json():
     mc = U.monte_carlo(resolve(Request(scenario="default-uncertain")), 2000, seed=9)
     text = json.dumps(mc.to_json(), allow_nan=False)
     assert json.loads(text)["ranges"][0]["unit"] == "1"
+
+
+def test_a_token_basis_ratio_range_moves_the_converted_e_tok_and_throughput(tmp_path):
+    # Measured on input+output tokens, counted on output tokens: e_out = e_total (1 + r), rate_out = rate_total / (1 + r).
+    (tmp_path / "wl.toml").write_text('''kind = "workload"
+name = "w"
+[operating_point]
+token_basis = "output"
+input_output_ratio = { low = 1, mode = 2, high = 3 }
+[measured]
+e_tok = "1 J/token"
+token_basis = "total"
+e_tok_boundary = "it"
+throughput_per_device = "100 token/s"
+''', encoding="utf-8")
+    path = scenario(tmp_path, 'workload = "wl.toml"\ndevices = 10\nc_tok = "1e11 FLOP/token"\np_it = "1 kW"\n')
+    resolved = resolve(Request(scenario=str(path)))
+    (e,) = U.tornado(resolved, "e_tok_j_per_token")
+    assert (e.base, e.at_low, e.at_high) == (pytest.approx(3.0), pytest.approx(2.0), pytest.approx(4.0))
+    (k,) = U.tornado(resolved, "compute_ceiling_tokens_per_s")
+    assert (k.at_low, k.at_high) == (pytest.approx(10 * 100 / 2), pytest.approx(10 * 100 / 4))
+
+
+def test_tornado_svg_is_empty_when_nothing_can_be_drawn():
+    assert U.tornado_svg(U.tornado(resolve(Request(scenario="default")))) == ""

@@ -72,7 +72,10 @@ def register(app: typer.Typer) -> None:
         swings = U.tornado(resolved, metric.value)
         scen = resolved.inputs.scenario
         if chart is not None:
-            write_atomic(chart, U.tornado_svg(swings, _chart_title(scen, metric.value)), force=force)
+            svg = U.tornado_svg(swings, _chart_title(scen, metric.value))
+            if not svg:
+                raise InputError(U.NO_CHART)
+            write_atomic(chart, svg, force=force)
         if format is SensitivityFormat.json:
             sys.stdout.write(to_json(scen, metric.value, swings, ranges))
         elif format is SensitivityFormat.csv:
