@@ -26,7 +26,7 @@ from . import __version__
 from .errors import TokencalcError
 
 # Each module registers its commands; order is the order in `--help`.
-COMMAND_MODULES = ["estimate", "profiles", "calibrate", "sensitivity", "project"]
+COMMAND_MODULES = ["estimate", "profiles", "calibrate", "sensitivity", "report", "project"]
 
 # The lazy index: command -> (module, one-line help). A module listed above but
 # not indexed here is loaded eagerly, so a new command works before it is indexed.
@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "profiles": ("profiles", "Browse and check hardware, facility, workload, lever and scenario profiles."),
     "schema": ("profiles", "Print the JSON Schema of a profile kind (for editor validation of TOML profiles, e.g. taplo)."),
     "sensitivity": ("sensitivity", "Rank the ranged inputs by how far each one alone moves the token rate (or --metric): each input at its low and at its high end, every other input at its mode."),
+    "report": ("report", "An HTML or PDF appendix (by the suffix of -o) documenting the operating point and the active constraint: finding, q* and s*, charts, levers, disclosure checklist, provenance with BibTeX, reproducibility footer."),
     "project": ("project", "The horizon with time-varying inputs: token output, energy, cost and emissions integrated over time, and the dates at which the binding constraint switches between compute and delivered power."),
 }
 

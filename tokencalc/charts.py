@@ -1,0 +1,245 @@
+"""Report charts as inline SVG strings (matplotlib, imported lazily, Agg-free SVG canvas).
+
+Deterministic by construction: a fixed SVG hash salt (the ids matplotlib derives
+for clip paths and glyphs), no date in the metadata, text drawn as paths (no
+font needed to view the file, and no profile text survives as markup). Each
+chart's ids get a per-chart prefix so several SVGs can sit in one HTML page.
+The charts carry only our own labels and numbers; profile text stays in the
+HTML, where Jinja escapes it.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from typing import Any, Sequence
+
+SVG_SALT = "tokencalc"
+# Colours (colour-blind safe, print well in greyscale: dark = binding).
+BINDING = "#1b4f72"
+OTHER = "#a9c4d9"
+REALIZED = "#c0392b"
+COMPUTE_REGION = "#eaf2f8"
+POWER_REGION = "#fdf2e9"
+WIDTH_IN = 6.3  # fits an A4 or US-letter text block at 100 %
+
+_RC = {
+    "svg.hashsalt": SVG_SALT,
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "font.size": 8.5,
+    "axes.titlesize": 9,
+    "axes.labelsize": 8.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 7.5,
+    "legend.frameon": False,
+    "path.simplify": True,
+}
+
+
+def _figure(height_in: float, left: float, right: float, bottom: float, top: float) -> Any:
+    """A figure on the SVG canvas directly (no pyplot: faster import, no global state).
+
+    Margins are fixed fractions: constrained layout would cost as much as the drawing.
+    """
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(WIDTH_IN, height_in))
+    FigureCanvasSVG(fig)
+    fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top)
+    return fig
+
+
+def _to_svg(fig: Any, prefix: str) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    return _inline(buf.getvalue(), prefix)
+
+
+_PROLOG = re.compile(r"^.*?(?=<svg\b)", re.S)
+_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
+_ID = re.compile(r'\bid="([^"]+)"')
+_REF = re.compile(r'(href="#|url\(#)([^")]+)')
+
+
+def _inline(svg: str, prefix: str) -> str:
+    """Strip the XML prolog and prefix every id (and reference) so charts can share a page."""
+    svg = _PROLOG.sub("", svg, count=1)
+    svg = _METADATA.sub("", svg, count=1)
+    svg = _ID.sub(lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+    svg = _REF.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
+    # Scale with the text block (the viewBox keeps the aspect ratio).
+    svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart"', svg, count=1)
+    return svg.strip() + "\n"
+
+
+def _context() -> Any:
+    import matplotlib
+
+    return matplotlib.rc_context(_RC)
+
+
+def _fmt(x: float, unit: str) -> str:
+    from .humanize import si
+
+    return si(x, unit)
+
+
+def ceilings_svg(compute: float | None, power: float | None, realized: float | None,
+                 binding: str | None, utilization: float | None, *, label: str = "") -> str | None:
+    """Horizontal bars: the compute and power ceilings and the realized rate (token/s).
+
+    Args:
+        compute: compute ceiling K_eff / c_tok.
+        power: power ceiling P_IT / e_tok.
+        realized: U · min(ceilings).
+        binding: "compute", "power", "balanced" or None (which bar is drawn dark).
+        utilization: U, shown in the realized bar's label.
+        label: optional caption text drawn in the chart (escaped by matplotlib).
+
+    Returns:
+        The SVG markup, or None when neither ceiling is known.
+    """
+    if compute is None and power is None:
+        return None
+    rows = []
+    if compute is not None:
+        rows.append(("Compute ceiling\nK_eff / c_tok", compute, BINDING if binding in ("compute", "balanced") else OTHER))
+    if power is not None:
+        rows.append(("Power ceiling\nP_IT / e_tok", power, BINDING if binding in ("power", "balanced") else OTHER))
+    if realized is not None:
+        u = "" if utilization is None else f"\nU = {utilization * 100:.3g} %"
+        rows.append((f"Realized rate{u}", realized, REALIZED))
+    with _context():
+        height = 0.45 * len(rows) + 0.7
+        fig = _figure(height, 0.17, 0.97, 0.5 / height, 1 - (0.3 if label else 0.1) / height)
+        ax = fig.add_subplot()
+        ys = list(range(len(rows)))[::-1]
+        top = max(v for _, v, _ in rows)
+        ax.barh(ys, [v for _, v, _ in rows], color=[c for _, _, c in rows], height=0.62, zorder=2)
+        for y, (_, v, _) in zip(ys, rows):
+            ax.text(v + top * 0.01, y, _fmt(v, "token/s"), va="center", ha="left", fontsize=8, zorder=3)
+        ax.set_yticks(ys, [name for name, _, _ in rows])
+        ax.set_xlim(0, top * 1.22)
+        ax.set_xlabel("tokens per second")
+        ax.xaxis.set_major_formatter(_si_formatter(""))
+        ax.grid(axis="x", color="#dddddd", linewidth=0.6, zorder=0)
+        ax.tick_params(axis="y", length=0)
+        if label:
+            ax.set_title(label, loc="left")
+        return _to_svg(fig, "ceil")
+
+
+def _si_formatter(unit: str) -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    def fmt(x: float, _pos: Any) -> str:
+        if x == 0:
+            return "0"
+        return _fmt(x, unit)
+
+    return FuncFormatter(fmt)
+
+
+def regime_map_svg(gamma: float | None, gamma_star: float | None, gamma_star_peak: float | None,
+                   convention: str | None) -> str | None:
+    """γ against γ* on log axes, the boundary γ = γ*, the scenario under both K_eff conventions.
+
+    Above the diagonal (γ > γ*) delivered power binds; below it compute binds.
+
+    Args:
+        gamma: e_tok / c_tok (J/FLOP).
+        gamma_star: P_IT / K_eff under the reported convention (J/FLOP).
+        gamma_star_peak: P_IT / K_peak (J/FLOP).
+        convention: name of the reported K_eff convention ("realized", "modeled", ...).
+
+    Returns:
+        The SVG markup, or None when γ or both γ* are unknown.
+    """
+    points = [(gs, name) for gs, name in ((gamma_star, f"{convention or 'reported'} K_eff"),
+                                          (gamma_star_peak, "peak K_eff")) if gs is not None]
+    if gamma is None or not points or gamma <= 0 or any(gs <= 0 for gs, _ in points):
+        return None
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    pj = 1e12  # axes in pJ/FLOP: readable tick labels
+    xs = [gs * pj for gs, _ in points] + [gamma * pj]
+    lo = 10 ** math.floor(math.log10(min(xs)) - 0.5)
+    hi = 10 ** math.ceil(math.log10(max(xs)) + 0.5)
+    with _context():
+        fig = _figure(3.1, 0.1, 0.5, 0.14, 0.97)
+        ax = fig.add_subplot()
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.fill_between([lo, hi], [lo, hi], [hi, hi], color=POWER_REGION, zorder=0, linewidth=0)
+        ax.fill_between([lo, hi], [lo, lo], [lo, hi], color=COMPUTE_REGION, zorder=0, linewidth=0)
+        ax.plot([lo, hi], [lo, hi], color="#555555", linewidth=1.0, linestyle="--", zorder=1, label="boundary γ = γ*")
+        ax.text(lo * 1.6, hi / 1.6, "power-bound  (γ > γ*)", ha="left", va="top", fontsize=8, color="#a04000")
+        ax.text(hi / 1.6, lo * 1.6, "compute-bound  (γ < γ*)", ha="right", va="bottom", fontsize=8, color=BINDING)
+        markers = {0: ("o", BINDING), 1: ("s", "#7f8c8d")}
+        for i, (gs, name) in enumerate(points):
+            mk, col = markers[i]
+            ax.plot([gs * pj], [gamma * pj], marker=mk, color=col, markersize=7, linestyle="none", zorder=3,
+                    label=f"{name}: γ* = {_fmt(gs, 'J/FLOP')}")
+        if len(points) == 2:
+            ax.annotate("", xy=(points[0][0] * pj, gamma * pj), xytext=(points[1][0] * pj, gamma * pj),
+                        arrowprops={"arrowstyle": "->", "color": "#7f8c8d", "linewidth": 0.8}, zorder=2)
+        ax.set_xlabel("γ* = P_IT / K_eff   (pJ/FLOP)")
+        ax.set_ylabel("γ = e_tok / c_tok   (pJ/FLOP)")
+        ax.set_aspect("equal", adjustable="box")
+        # Decade ticks as plain numbers (no minor ticks, no mathtext): lighter SVG, faster PDF.
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(LogLocator(base=10, numticks=12))
+            axis.set_minor_locator(NullLocator())
+            axis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:g}"))
+        ax.legend(loc="center left", bbox_to_anchor=(1.04, 0.5), title=f"scenario: γ = {_fmt(gamma, 'J/FLOP')}",
+                  alignment="left")
+        return _to_svg(fig, "regime")
+
+
+def horizon_svg(t_days: Sequence[float], rate: Sequence[float | None], compute: Sequence[float | None],
+                power: Sequence[float | None], switch_days: Sequence[float] = (),
+                start_date: str | None = None) -> str | None:
+    """Token rate and both ceilings over the horizon, with the regime switch dates.
+
+    Args:
+        t_days: sample times in days from the start.
+        rate: realized token rate at each time (token/s).
+        compute: compute ceiling at each time (token/s).
+        power: power ceiling at each time (token/s).
+        switch_days: times (days) at which the binding constraint changes.
+        start_date: ISO date of t = 0, for the axis label.
+
+    Returns:
+        The SVG markup, or None when there are fewer than two samples.
+    """
+    if len(t_days) < 2:
+        return None
+
+    def clean(ys: Sequence[float | None]) -> list[float]:
+        return [math.nan if y is None else float(y) for y in ys]
+
+    with _context():
+        fig = _figure(2.6, 0.1, 0.66, 0.17, 0.96)
+        ax = fig.add_subplot()
+        ax.plot(t_days, clean(compute), color=BINDING, linewidth=1.2, label="compute ceiling K_eff / c_tok")
+        ax.plot(t_days, clean(power), color="#d35400", linewidth=1.2, linestyle="--", label="power ceiling P_IT / e_tok")
+        ax.plot(t_days, clean(rate), color=REALIZED, linewidth=1.8, label="realized rate U · min")
+        for i, d in enumerate(switch_days):
+            ax.axvline(d, color="#555555", linewidth=0.8, linestyle=":", zorder=1,
+                       label="binding constraint switches" if i == 0 else None)
+        ax.set_xlim(t_days[0], t_days[-1])
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(_si_formatter(""))
+        ax.set_ylabel("tokens per second")
+        ax.set_xlabel("days from " + (start_date or "the start"))
+        ax.grid(color="#dddddd", linewidth=0.6)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        return _to_svg(fig, "horizon")
