@@ -26,7 +26,7 @@ from . import __version__
 from .errors import TokencalcError
 
 # Each module registers its commands; order is the order in `--help`.
-COMMAND_MODULES = ["estimate", "profiles", "calibrate", "sensitivity", "report", "project"]
+COMMAND_MODULES = ["estimate", "profiles", "calibrate", "sensitivity", "report", "project", "compare"]
 
 # The lazy index: command -> (module, one-line help). A module listed above but
 # not indexed here is loaded eagerly, so a new command works before it is indexed.
@@ -37,6 +37,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sensitivity": ("sensitivity", "Rank the ranged inputs by how far each one alone moves the token rate (or --metric): each input at its low and at its high end, every other input at its mode."),
     "report": ("report", "An HTML or PDF appendix (by the suffix of -o) documenting the operating point and the active constraint: finding, q* and s*, charts, levers, disclosure checklist, provenance with BibTeX, reproducibility footer."),
     "project": ("project", "The horizon with time-varying inputs: token output, energy, cost and emissions integrated over time, and the dates at which the binding constraint switches between compute and delivered power."),
+    "compare": ("compare", "Several operating points side by side (scenarios, or comma lists of hardware, facilities, workloads, lever sets): ceilings, rate, binding, J/token, tokens, energy, relative rate."),
+    "sweep": ("compare", "A grid over one or more core inputs (--vary KEY=START:STOP:N | log:... | a,b,c), vectorized and streamed as CSV / JSON Lines, with a closing summary of where the binding constraint flips."),
+    "solve": ("compare", "The value of one input at which the regime flips (γ = γ*): e.g. the facility power, device count or PUE at the crossover."),
 }
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
