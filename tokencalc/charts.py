@@ -58,7 +58,7 @@ def _figure(height_in: float, left: float, right: float, bottom: float, top: flo
 def _to_svg(fig: Any, prefix: str) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
-    return _inline(buf.getvalue(), prefix)
+    return inline(buf.getvalue(), prefix)
 
 
 _PROLOG = re.compile(r"^.*?(?=<svg\b)", re.S)
@@ -67,7 +67,7 @@ _ID = re.compile(r'\bid="([^"]+)"')
 _REF = re.compile(r'(href="#|url\(#)([^")]+)')
 
 
-def _inline(svg: str, prefix: str) -> str:
+def inline(svg: str, prefix: str) -> str:
     """Strip the XML prolog and prefix every id (and reference) so charts can share a page."""
     svg = _PROLOG.sub("", svg, count=1)
     svg = _METADATA.sub("", svg, count=1)

@@ -500,7 +500,7 @@ def bibtex(profiles: Sequence[Any]) -> str:
                 ident = (src.title, src.author, src.year, src.url, src.publisher)
                 if ident in seen:
                     continue
-                words = [w for w in re.findall(r"[A-Za-z0-9]+", src.title) if w.lower() not in _STOP]
+                words = [w for w in re.findall(r"[A-Za-z0-9]+", src.title) if len(w) > 2 and w.lower() not in _STOP]
                 key = unique(_author_key(src.author or src.publisher) + _slug(src.year or "nd", 4) + (_slug(words[0], 16) if words else ""))
                 seen[ident] = key
                 fields = [("title", "{" + _bib(src.title) + "}"), ("author", _bib(src.author) if src.author else None),
@@ -510,7 +510,7 @@ def bibtex(profiles: Sequence[Any]) -> str:
                           ("urldate", _bib(src.accessed) if src.accessed else None),
                           ("note", _bib(src.note) if src.note else None)]
             else:
-                key = unique("tokencalc:" + re.sub(r"[^A-Za-z0-9._-]+", "-", f"{prof.kind}:{prof.id}:{skey}").strip("-"))
+                key = unique("tokencalc:" + re.sub(r"[^A-Za-z0-9:._-]+", "-", f"{prof.kind}:{prof.id}:{skey}").strip("-"))
                 fields = [("title", _bib(f"Source of {skey} in the {prof.kind} profile {prof.id}")),
                           ("note", _bib(src.text))]
             body = ",\n".join(f"  {name:<9} = {{{val}}}" for name, val in fields if val)
@@ -522,7 +522,8 @@ def bibtex(profiles: Sequence[Any]) -> str:
 # Optional sections from sibling modules (kept working without them)
 
 def horizon_section(resolved: Any) -> dict[str, Any] | None:
-    """The horizon chart and switch dates, when `tokencalc.horizon` exists and the scenario has a [trajectory]."""
+    """The horizon chart, switch dates and totals, when `tokencalc.horizon` exists and the scenario
+    has a [trajectory] (the report keeps working without that module)."""
     scen = resolved.scenario
     if scen is None or not scen.raw.get("trajectory"):
         return None
@@ -532,42 +533,40 @@ def horizon_section(resolved: Any) -> dict[str, Any] | None:
         return None
     if not hasattr(horizon, "project"):
         return None
-    return _horizon_from(horizon.project(resolved), scen)
-
-
-def _horizon_from(proj: Any, scen: Any) -> dict[str, Any] | None:
-    from markupsafe import Markup
-
+    proj = horizon.project(resolved)
     data = proj.to_json() if hasattr(proj, "to_json") else proj
     series = data.get("series") or []
     if len(series) < 2:
         return None
-    t = [s["t_s"] / 86400.0 for s in series]
+    start = data.get("start_date")
     switches = data.get("switches") or []
-    start = scen.get("start_date")
-    svg = _charts_module().horizon_svg(t, [s.get("token_rate_tokens_per_s") for s in series],
-                                       [s.get("compute_ceiling_tokens_per_s") for s in series],
-                                       [s.get("power_ceiling_tokens_per_s") for s in series],
-                                       [s["t_s"] / 86400.0 for s in switches], start)
-    rows = []
-    for s in switches:
-        when = H.duration(s["t_s"]) if s["t_s"] >= 86400 else H.si(s["t_s"], "s")
-        if start:
-            when = (_dt.date.fromisoformat(start) + _dt.timedelta(seconds=s["t_s"])).isoformat() + f" (day {H.sig(s['t_s'] / 86400)})"
-        else:
-            when = f"day {H.sig(s['t_s'] / 86400)}"
-        rows.append({"when": when, "from": s.get("from") or "—", "to": s.get("to") or "—"})
-    totals = [(label, fmt(data.get(key))) for key, label, fmt in (
+    svg = _charts_module().horizon_svg(
+        [s["t_s"] / 86400.0 for s in series], [s.get("token_rate_tokens_per_s") for s in series],
+        [s.get("compute_ceiling_tokens_per_s") for s in series], [s.get("power_ceiling_tokens_per_s") for s in series],
+        [s["t_s"] / 86400.0 for s in switches], start)
+    rows = [{"when": (f"{s['date']} (day {H.sig(s['t_s'] / 86400)})" if s.get("date") else f"day {H.sig(s['t_s'] / 86400)}"),
+             "from": s.get("from") or "—", "to": s.get("to") or "—"} for s in switches]
+    totals = [{"label": label, "value": fmt(data[key])} for key, label, fmt in (
         ("tokens_total", "Tokens Q(T)", H.count), ("energy_it_j", "IT energy", H.energy),
         ("energy_facility_j", "Facility energy", H.energy), ("cost_usd", "Electricity cost", H.money),
         ("emissions_kg_co2e", "Emissions", H.mass_co2e)) if data.get(key) is not None]
-    return {"chart": Markup(svg) if svg else None, "switches": rows,
-            "totals": [{"label": a, "value": b} for a, b in totals]}
+    if data.get("horizon_s") is not None:
+        totals.insert(0, {"label": "Horizon T", "value": H.duration(data["horizon_s"])})
+    trajectories = [{"key": t.get("key"), "form": t.get("form"), "source": t.get("source") or "—"}
+                    for t in data.get("trajectories") or []]
+    from markupsafe import Markup
+
+    return {"chart": Markup(svg) if svg else None, "switches": rows, "totals": totals,
+            "trajectories": trajectories, "start_date": start}
 
 
-def uncertainty_section(resolved: Any, n: int = 2000, seed: int = 0) -> dict[str, Any] | None:
+MC_SAMPLES = 20_000
+MC_SEED = 0
+
+
+def uncertainty_section(resolved: Any, n: int = MC_SAMPLES, seed: int = MC_SEED) -> dict[str, Any] | None:
     """Percentile band, P(power-bound) and the tornado chart, when `tokencalc.uncertainty` exists
-    and the inputs carry ranges."""
+    and inputs carry ranges (the report keeps working without that module)."""
     if not any(p.ranges for p in resolved.profiles()):
         return None
     try:
@@ -576,21 +575,36 @@ def uncertainty_section(resolved: Any, n: int = 2000, seed: int = 0) -> dict[str
         return None
     if not all(hasattr(uncertainty, f) for f in ("monte_carlo", "tornado", "tornado_svg")):
         return None
+    if hasattr(uncertainty, "has_ranges") and not uncertainty.has_ranges(resolved):
+        return None
     from markupsafe import Markup
 
     mc = uncertainty.monte_carlo(resolved, n, seed)
     mc = mc.to_json() if hasattr(mc, "to_json") else mc
+    labels = {"token_rate_tokens_per_s": "Realized rate", "compute_ceiling_tokens_per_s": "Compute ceiling",
+              "power_ceiling_tokens_per_s": "Power ceiling", "tokens_total": "Tokens Q(T)",
+              "e_tok_j_per_token": "J/token (IT)", "energy_it_j": "IT energy", "energy_facility_j": "Facility energy",
+              "cost_usd": "Electricity cost", "emissions_kg_co2e": "Emissions"}
+    units = mc.get("units") or {}
     rows = []
-    units = {"token_rate_tokens_per_s": ("Realized rate", "token/s"), "tokens_total": ("Tokens Q(T)", "token"),
-             "e_tok_j_per_token": ("J/token (IT)", "J/token"), "energy_facility_j": ("Facility energy", "J")}
     for key, pct in (mc.get("percentiles") or {}).items():
-        label, unit = units.get(key, (key, ""))
-        fmt = (lambda x: H.energy(x)) if unit == "J" else (lambda x, u=unit: H.si(x, u))
-        rows.append({"label": label, "p5": fmt(pct.get("p5")), "p50": fmt(pct.get("p50")), "p95": fmt(pct.get("p95"))})
+        unit = units.get(key, "")
+        rows.append({"label": labels.get(key, key),
+                     **{q: _mc_value(pct.get(q), key, unit) for q in ("p5", "p50", "p95")}})
     svg = uncertainty.tornado_svg(uncertainty.tornado(resolved))
-    return {"samples": mc.get("samples", n), "seed": mc.get("seed", seed),
-            "p_power_bound": H.percent(mc.get("p_power_bound")), "percentiles": rows,
-            "tornado": Markup(svg) if svg else None}
+    ranges = [{"key": r.get("key"), "low": humanize_value(r.get("low"), r.get("unit", "")),
+               "mode": humanize_value(r.get("mode"), r.get("unit", "")),
+               "high": humanize_value(r.get("high"), r.get("unit", "")), "source": r.get("source") or "—"}
+              for r in mc.get("ranges") or []]
+    return {"samples": f"{mc.get('samples', n):,}", "seed": mc.get("seed", seed),
+            "p_power_bound": H.percent(mc.get("p_power_bound")), "percentiles": rows, "ranges": ranges,
+            "tornado": Markup(_charts_module().inline(svg, "tornado")) if svg else None}
+
+
+def _mc_value(x: float | None, key: str, unit: str) -> str:
+    if x is None:
+        return "—"
+    return {"token": H.count, "J": H.energy, "USD": H.money, "kgCO2e": H.mass_co2e}.get(unit, lambda v: H.si(v, unit))(x)
 
 
 # ---------------------------------------------------------------------------
@@ -706,12 +720,15 @@ def html_to_pdf(html: str, base_dir: Path) -> tuple[bytes, list[str]]:
     weasyprint = _weasyprint()
     fetcher = confined_fetcher([base_dir])
     with source_date_epoch():
-        doc = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render()
-        # No embedded files: neither <link rel=attachment> nor <a rel=attachment>.
-        doc.metadata.attachments = []
-        for page in doc.pages:
-            page.links[:] = [link for link in page.links if link[0] != "attachment"]
-        pdf = doc.write_pdf()
+        try:
+            doc = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render()
+            # No embedded files: neither <link rel=attachment> nor <a rel=attachment>.
+            doc.metadata.attachments = []
+            for page in doc.pages:
+                page.links[:] = [link for link in page.links if link[0] != "attachment"]
+            pdf = doc.write_pdf()
+        except OSError as exc:  # an unreadable image or font the template folder supplied
+            raise ReportError(f"PDF render failed: {exc} (a broken image or font in {base_dir}?)") from None
     return pdf, list(fetcher.blocked)
 
 
