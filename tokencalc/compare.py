@@ -60,16 +60,19 @@ class Row:
     resolved: Resolved
     result: Result
     relative: float | None = None
+    _json: dict[str, Any] | None = field(default=None, repr=False)
 
     def values(self) -> dict[str, Any]:
         """Estimate JSON keys plus the row's label, profile ids and relative rate."""
+        if self._json is None:
+            self._json = self.result.to_json()
         r = self.resolved
         out = {"label": self.label,
                "hardware": r.hardware.id if r.hardware else None,
                "facility": r.facility.id if r.facility else None,
                "workload": r.workload.id if r.workload else None,
                "token_rate_relative": self.relative}
-        out.update(self.result.to_json())
+        out.update(self._json)
         return out
 
 

@@ -461,8 +461,8 @@ class Summary:
             qp = np.concatenate([[self._prev[1]], qp])
             base -= 1
         self._prev = (float(qk[-1]), float(qp[-1]))
-        sign = np.sign(qk - qp)
-        flips = np.nonzero((sign[:-1] != sign[1:]) & (sign[:-1] != 0))[0]
+        sign = np.where(qk >= qp, 1, -1)   # two states: a point exactly at the crossover counts as the far side
+        flips = np.nonzero(sign[:-1] != sign[1:])[0]
         if not flips.size:
             return
         last = self.plan.axes[-1]
@@ -489,7 +489,7 @@ class Summary:
                 c[first.column] = float(first.values[f // m])
             c[last.column] = xi
             c["from"] = "compute" if s0 < 0 else "power"
-            c["to"] = "balanced" if s1 == 0 else ("compute" if s1 < 0 else "power")
+            c["to"] = "compute" if s1 < 0 else "power"
             self.crossings.append(c)
 
     def to_json(self) -> dict[str, Any]:

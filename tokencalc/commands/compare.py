@@ -204,12 +204,21 @@ def _render_compare(rows: list, mode: str) -> None:
 # sweep / solve helpers
 
 
-def _resolve_with(request, values: dict[str, float]):
-    """Resolve the scenario as if each key in `values` had been given as a flag."""
-    from ..scenario import resolve
+def _resolve_with(request, values: dict[str, float], replace_partners: bool = False):
+    """Resolve the scenario as if each key in `values` had been given as a flag.
+
+    With `replace_partners`, flags that answer the same question as a key (and the
+    key's own flag) give way to it: `solve --for p_it --p-facility 2MW` solves for P_IT.
+    """
+    from ..scenario import EXCLUSIVE, resolve
     from ..sweep import flag_text
 
-    flags = {**request.flags, **{k: flag_text(k, v) for k, v in values.items()}}
+    flags = dict(request.flags)
+    if replace_partners:
+        for k in values:
+            for other in next((g for g in EXCLUSIVE if k in g), (k,)):
+                flags.pop(other, None)
+    flags.update({k: flag_text(k, v) for k, v in values.items()})
     return resolve(replace(request, flags=flags))
 
 
@@ -473,6 +482,8 @@ def register(app: typer.Typer) -> None:
         Closed form where the ratio of the ceilings is a power law in the input (P_IT,
         P_facility, PUE, devices, e_tok, ...), bracketed root finding otherwise; the
         answer is checked by re-running the engine. Says so when no crossover exists.
+        A flag for the same input (or one answering the same question, like --p-facility
+        for --for p_it) states the current value.
 
           tokencalc solve --for devices
 
@@ -486,20 +497,14 @@ def register(app: typer.Typer) -> None:
         from ..errors import InputError
         from ..model import estimate as run
         from ..scenario import resolve
-        from ..sweep import conflicts
-
         if not for_:
             raise InputError(f"solve needs --for KEY (one of {', '.join(V.SOLVABLE)})")
         key = V.check_key(for_)
-        try:
-            conflicts([key], request.flags)
-        except InputError as exc:
-            raise InputError(str(exc).replace("--vary", "--for")) from None
         base = resolve(request)
         now = run(base.inputs)
         current = _current(key, base.inputs, now.values, request.flags)
         x0 = current if current else _nominal(key)
-        inputs = _resolve_with(request, {key: x0}).inputs
+        inputs = _resolve_with(request, {key: x0}, replace_partners=True).inputs
         sol = V.solve(inputs, key, current=current, binding_now=now.values["binding"])
         if format is SolveFormat.json:
             sys.stdout.write(json.dumps(sol.to_json(base.inputs.scenario), indent=2, ensure_ascii=False,
