@@ -37,9 +37,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sensitivity": ("sensitivity", "Rank the ranged inputs by how far each one alone moves the token rate (or --metric): each input at its low and at its high end, every other input at its mode."),
     "report": ("report", "An HTML or PDF appendix (by the suffix of -o) documenting the operating point and the active constraint: finding, q* and s*, charts, levers, disclosure checklist, provenance with BibTeX, reproducibility footer."),
     "project": ("project", "The horizon with time-varying inputs: token output, energy, cost and emissions integrated over time, and the dates at which the binding constraint switches between compute and delivered power."),
-    "compare": ("compare", "Several operating points side by side (scenarios, or comma lists of hardware, facilities, workloads, lever sets): ceilings, rate, binding, J/token, tokens, energy, relative rate."),
-    "sweep": ("compare", "A grid over one or more core inputs (--vary KEY=START:STOP:N | log:... | a,b,c), vectorized and streamed as CSV / JSON Lines, with a closing summary of where the binding constraint flips."),
-    "solve": ("compare", "The value of one input at which the regime flips (γ = γ*): e.g. the facility power, device count or PUE at the crossover."),
+    "compare": ("compare", "Several operating points side by side: both ceilings, rate, binding (realized and peak), J/token, tokens and energy over the horizon, and the rate relative to the first or best row."),
+    "sweep": ("compare", "A grid over one or more core inputs, evaluated vectorized and streamed."),
+    "solve": ("compare", "The value of one input at which the regime flips (γ = γ*, both ceilings equal)."),
 }
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
