@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -114,9 +113,12 @@ def main() -> None:
                "-f", "jsonl", "-q"]
         t0 = time.perf_counter()
         with open(os.devnull, "wb") as sink:
-            subprocess.run(cmd, stdout=sink, check=True)
+            proc = subprocess.Popen(cmd, stdout=sink)
+            _, status, usage = os.wait4(proc.pid, 0)   # this child's own peak memory
         dt = time.perf_counter() - t0
-        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        if status != 0:
+            raise SystemExit(f"sweep failed with status {status}")
+        rss = usage.ru_maxrss / 1024
         print(f"{'tokencalc sweep 1e7 points -f jsonl > /dev/null':58} {dt:>16.2f} s     (peak RSS {rss:.0f} MB)")
 
 

@@ -48,13 +48,8 @@ NOT_MEANINGFUL = {
     "input_output_ratio": "it converts token bases while the scenario is resolved; give the converted figures instead",
 }
 
-# Planner phrasing: key -> sentence template for "above x* → A-bound, below → B-bound".
-WORDS = {
-    "p_facility": "of facility power",
-    "p_it": "of IT power",
-    "pue": None,
-    "devices": None,
-}
+# Planner phrasing for the power keys: "above X MW <of facility power> ...".
+WORDS = {"p_facility": "of facility power", "p_it": "of IT power"}
 
 
 @dataclass
@@ -243,10 +238,10 @@ def solve(inp: Inputs, key: str, *, current: float | None = None, binding_now: s
             if abs(qk - qp) / max(qk, qp) <= CHECK_TOLERANCE:
                 if not _admissible(key, x):
                     sol.reason = _outside(key, x, unit)
-                    sol.above, sol.below = _sides(eng, x, s)
+                    sol.above, sol.below = _sides(eng, x)
                     return sol
                 accept(x, "closed form", formula)
-                sol.above, sol.below = _sides(eng, x, s)
+                sol.above, sol.below = _sides(eng, x)
                 return sol
 
     # 2. scan the admissible range and refine sign changes
@@ -283,11 +278,11 @@ def solve(inp: Inputs, key: str, *, current: float | None = None, binding_now: s
         sol.reason = f"root finding did not converge for {key} near {_fmt(best, unit)}"
         return sol
     sol.other_roots = sorted(roots[1:])
-    sol.above, sol.below = _sides(eng, best, None)
+    sol.above, sol.below = _sides(eng, best)
     return sol
 
 
-def _sides(eng: _Engine, x: float, s: int | None) -> tuple[str, str]:
+def _sides(eng: _Engine, x: float) -> tuple[str, str]:
     """Regime just above and just below x."""
     step = 1.001
     up = eng.log_ratio(x * step)
