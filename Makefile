@@ -1,5 +1,5 @@
 # tokencalc — two commands set everything up on a fresh machine:
-#   make demo   creates .venv, installs tokencalc, runs the default scenario
+#   make demo   creates .venv, installs tokencalc, runs the default scenario and writes its report
 #   make test   installs the test extras and runs the whole suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -22,8 +22,14 @@ $(VENV)/.test-installed: $(VENV)/.installed pyproject.toml
 
 install: $(VENV)/.installed
 
-demo: $(VENV)/.installed
+$(VENV)/.report-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[report]'
+	@touch $@
+
+demo: $(VENV)/.report-installed
 	$(BIN)/tokencalc estimate
+	$(BIN)/tokencalc report -o $(DEMO_REPORT) --force
+	@echo "The default report is in $(CURDIR)/$(DEMO_REPORT) (open it in a browser; '-o report.pdf' writes a PDF)."
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -q
