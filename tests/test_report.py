@@ -424,3 +424,14 @@ def test_chart_text_is_escaped_by_matplotlib():
     ids = re.findall(r'id="([^"]+)"', svg)
     assert ids and all(i.startswith("ceil-") for i in ids)
     assert all(ref.startswith("ceil-") for ref in re.findall(r'url\(#([^)]+)\)', svg))
+
+
+def test_latex_table_typesets_symbols_and_prefixed_numbers(cli):
+    out = cli("estimate", "-f", "latex").out
+    assert r"$83.0$~ktoken\,s$^{-1}$" in out and r"$41.1$~pJ\,FLOP$^{-1}$" in out
+    assert r"(realized $K_\mathrm{eff}$)" in out and r"K\_eff" not in out
+    assert r"$365$~days" in out and r"$2.78$~GWh" in out and r"\$$349{,}682.00$" in out
+    assert r"\toprule" in out and r"\bottomrule" in out and r"\addlinespace" in out
+    body = out.replace(r"\$", "")
+    assert body.count("$") % 2 == 0  # math mode always closed
+    assert body.count("{") == body.count("}")

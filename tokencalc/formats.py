@@ -144,7 +144,7 @@ LATEX_LABELS = {
     "P_IT": r"$P_\mathrm{IT}$",
     "K_peak": r"$K_\mathrm{peak}$",
     "Utilization U": r"Utilization $U$",
-    "Φ_c, Φ_e (levers)": r"$\Phi_c$ (levers)",
+    "Φ_c, Φ_e (levers)": r"$\Phi_c$, $\Phi_e$ (levers)",
     "η_K = K_eff / K_peak": r"$\eta_K = K_\mathrm{eff}/K_\mathrm{peak}$",
     "η_E = e_ref / e_tok": r"$\eta_E = e_\mathrm{ref}/e_\mathrm{tok}$",
     "Tokens Q(T)": r"Tokens $Q(T)$",
@@ -156,27 +156,75 @@ LATEX_UNITS = {"token/s": r"token\,s$^{-1}$", "J/FLOP": r"J\,FLOP$^{-1}$", "FLOP
                "s": "s", "token": "token", "J": "J", "USD": "USD", "kgCO2e": r"kg CO$_2$e", "": ""}
 
 
+_LATEX_SYMBOLS = [(r"K\_eff", r"$K_\mathrm{eff}$"), (r"K\_peak", r"$K_\mathrm{peak}$"),
+                  (r"c\_tok", r"$c_\mathrm{tok}$"), (r"e\_tok", r"$e_\mathrm{tok}$"), (r"P\_IT", r"$P_\mathrm{IT}$")]
+
+
+def _latex_text(text: str) -> str:
+    """Escape plain text, then typeset the model's symbols (K_eff, c_tok, ...) as math."""
+    out = latex_escape(text)
+    for plain, math in _LATEX_SYMBOLS:
+        out = out.replace(plain, math)
+    return out
+
+
+# Units that take an SI prefix in the table (the number stays between 1 and 1000).
+_PREFIXED = {"token/s", "J/FLOP", "FLOP/s", "FLOP/token", "J/token", "W"}
+_LATEX_PREFIX = {"µ": r"$\mu$"}
+
+
+def _latex_num(text: str) -> str:
+    """A humanised number ("1,666", "83.0") in math mode with a proper thousands separator."""
+    return "$" + text.replace(",", "{,}") + "$"
+
+
+def latex_quantity(x: Any, unit: str) -> str:
+    """One SI value as a LaTeX table cell: prefixed units, planners' units for energy/time/money/carbon."""
+    if x is None:
+        return "---"
+    if unit in _PREFIXED and x != 0:
+        number, _, prefix = H.si(x, "").partition(" ")
+        return f"{_latex_num(number)}~{_LATEX_PREFIX.get(prefix, prefix)}{LATEX_UNITS[unit]}"
+    if unit == "s":
+        number, _, word = H.duration(x).partition(" ")
+        return f"{_latex_num(number)}~{word}"
+    if unit == "J":
+        number, _, wh = H.energy(x).partition(" ")
+        return f"{_latex_num(number)}~{_LATEX_PREFIX.get(wh[:-2], wh[:-2])}Wh"
+    if unit == "USD":
+        text = H.money(x)
+        millions = text.endswith(" M")
+        return r"\$" + _latex_num(text.lstrip("$").removesuffix(" M")) + ("~M" if millions else "")
+    if unit == "kgCO2e":
+        number, _, u = H.mass_co2e(x).partition(" ")
+        return f"{_latex_num(number)}~{'t' if u.startswith('t') else 'kg'}~CO$_2$e"
+    u = LATEX_UNITS.get(unit, latex_escape(unit))
+    return f"${H.latex_number(x)}$" + (f"~{u}" if u else "")
+
+
 def to_latex(result: Result) -> str:
-    """A booktabs table (needs \\usepackage{booktabs}); SI values, numbers typeset as m×10^e."""
-    name = latex_escape(result.values["scenario"] or "estimate")
+    """A booktabs table (needs \\usepackage{booktabs}): symbols in math, numbers with SI prefixes."""
+    v = result.values
+    name = latex_escape(v["scenario"] or "estimate")
     lines = [r"% tokencalc estimate — requires \usepackage{booktabs}",
              r"\begin{table}[ht]", r"\centering",
-             rf"\caption{{Token Production Function operating point: {name}. {latex_escape(finding(result))}}}",
-             r"\label{tab:tokencalc-" + "".join(c for c in (result.values['scenario'] or 'estimate') if c.isalnum() or c == '-') + "}",
+             rf"\caption{{Token Production Function operating point: {name}. {_latex_text(finding(result))}}}",
+             r"\label{tab:tokencalc-" + "".join(c for c in (v['scenario'] or 'estimate') if c.isalnum() or c == '-') + "}",
              r"\begin{tabular}{@{}llr@{}}", r"\toprule", r"Section & Quantity & Value \\", r"\midrule"]
     last = None
     for section, label, human, si_value, unit in summary_rows(result):
         if label.startswith("Binding"):
             cell = latex_escape(si_value or "unknown")
+        elif label.startswith("Φ_c"):
+            cell = f"${H.latex_number(v['phi_c'])}$, ${H.latex_number(v['phi_e'])}$"
         elif isinstance(si_value, (int, float)):
-            u = LATEX_UNITS.get(unit, latex_escape(unit))
-            cell = f"${H.latex_number(si_value)}$" + (f"~{u}" if u else "")
+            cell = latex_quantity(si_value, unit)
         else:
             cell = "---"
         if last is not None and section != last:
             lines.append(r"\addlinespace")
         lines.append(f"{latex_escape(section) if section != last else ''} & "
-                     f"{LATEX_LABELS.get(label, latex_escape(label))} & {cell} \\\\")
+                     f"{LATEX_LABELS.get(label) or _latex_text(label)} & {cell} \\\\")
         last = section
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     return "\n".join(lines) + "\n"
