@@ -66,11 +66,14 @@ def register(app: typer.Typer) -> None:
         paper: Annotated[Paper, typer.Option("--paper", help="page size of the PDF")] = Paper.a4,
         request=None,
     ) -> None:
-        """A report documenting the operating point and the active constraint: the finding, q* and s*,
-        charts (ceilings, regime map, horizon), the levers, the disclosure checklist (MODEL.md §7),
-        the provenance of every input with BibTeX, and a reproducibility footer.
+        """An HTML or PDF appendix (by the suffix of -o) documenting the operating point and the active
+        constraint: finding, q* and s*, charts, levers, disclosure checklist, provenance with BibTeX,
+        reproducibility footer.
 
-        HTML or PDF by the suffix of -o. The same inputs give a byte-identical file.
+        Charts: the two ceilings with the realized rate, the regime map (γ against γ* under the
+        realized and the peak conventions), the horizon when the scenario has a [trajectory], the
+        tornado when inputs have ranges. The same inputs give a byte-identical file. Only files in
+        the template folder and data: URLs are ever read while rendering.
         Examples:
 
           tokencalc report -o default.pdf
