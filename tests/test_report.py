@@ -337,6 +337,8 @@ def test_missing_weasyprint_system_library(cli, tmp_path, monkeypatch):
     assert "system libraries" in run.err and "libpango" in run.err and "-o report.html" in run.err
     assert "Traceback" not in run.err and run.err.count("\n") == 1
     assert not out.exists()
+    with pytest.raises(ChildProcessError):  # the chart-drawing child (if any) was reaped
+        os.waitpid(-1, os.WNOHANG)
 
 
 def test_estimate_imports_neither_weasyprint_nor_matplotlib():
@@ -435,3 +437,12 @@ def test_latex_table_typesets_symbols_and_prefixed_numbers(cli):
     body = out.replace(r"\$", "")
     assert body.count("$") % 2 == 0  # math mode always closed
     assert body.count("{") == body.count("}")
+
+
+def test_charts_drawn_in_a_child_equal_charts_drawn_in_process(monkeypatch):
+    values = estimate(resolve(Request()).inputs).values
+    here = R._charts(values)
+    assert set(here) == {"ceilings", "regime"}
+    assert R.charts_in_background(values)() == here  # forked where possible: same bytes
+    monkeypatch.setattr(R.threading, "active_count", lambda: 2)  # another thread: never fork
+    assert R.charts_in_background(values)() == here
