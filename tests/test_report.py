@@ -446,3 +446,14 @@ def test_charts_drawn_in_a_child_equal_charts_drawn_in_process(monkeypatch):
     assert R.charts_in_background(values)() == here  # forked where possible: same bytes
     monkeypatch.setattr(R.threading, "active_count", lambda: 2)  # another thread: never fork
     assert R.charts_in_background(values)() == here
+
+
+def test_report_without_ceilings_still_renders(cli, tmp_path):
+    out = tmp_path / "bare.html"
+    run = cli("report", "--bare", "--k-eff", "1.3e16 FLOP/s", "--c-tok", "1.3e11 FLOP/token", "-o", str(out))
+    assert run.code == 0, run.err
+    assert "binding constraint unknown" in run.err
+    html = out.read_text(encoding="utf-8")
+    assert "Binding constraint unknown: no power ceiling" in html
+    assert html.count("<svg ") == 1  # the compute ceiling alone; no regime map without γ
+    assert html.count('<td class="status">missing</td>') == 6  # nothing of MODEL.md §7 can be disclosed

@@ -112,7 +112,7 @@ def _stylesheet(folder: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-_SYMBOL = re.compile(r"(K|c|e|P|γ\*|γ|η|Φ|Q̇)_(eff|tok|IT|peak|facility|ref|K|E|P|c|e)\b")
+_SYMBOL = re.compile(r"(?<![A-Za-z])(K|c|e|P|γ\*|γ|η|Φ|Q̇)_(eff|tok|IT|peak|facility|ref|K|E|P|c|e)\b")
 
 
 def symbols(text: Any) -> Any:
@@ -176,12 +176,12 @@ def build_context(resolved: Any, result: Any, *, argv: Sequence[str], paper: str
         "command": " ".join(_quote(a) for a in argv),
         "generated": _generated_date(),
         "paper": PAPER_SIZES[paper],
-        "charts": {},
+        "charts": {"ceilings": None, "regime": None},
         "horizon": None,
         "uncertainty": None,
     }
     if charts:
-        ctx["charts"] = _charts(v) if drawn is None else drawn
+        ctx["charts"] = {"ceilings": None, "regime": None, **(_charts(v) if drawn is None else drawn)}
         ctx["horizon"] = horizon_section(resolved)
         ctx["uncertainty"] = uncertainty_section(resolved)
     return ctx

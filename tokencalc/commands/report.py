@@ -97,5 +97,6 @@ def register(app: typer.Typer) -> None:
         R.write_atomic(output, data, force=force)
         for url in blocked:
             sys.stderr.write(f"tokencalc: warning: not fetched: {url} (only the template folder and data: URLs)\n")
+        binding = result.values["binding"]
         sys.stderr.write(f"tokencalc: wrote {output} ({kind.upper()}, {len(data):,} bytes): "
-                         f"{result.values['binding'] or 'unknown'}-bound\n")
+                         f"{binding + '-bound' if binding else 'binding constraint unknown'}\n")
