@@ -197,6 +197,7 @@ def test_hostile_profile_text_is_escaped_and_fetches_nothing(cli, tmp_path, list
     assert run.code == 0, run.err
     html = html_out.read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "workload evil-wl:</span> &lt;img src=" in html  # the workload's notes, as text
     assert "&lt;img src=" in html and "&lt;link rel=" in html
     for tag in ("<script", "<img", "<link", 'href="javascript:'):
         assert tag not in html, tag

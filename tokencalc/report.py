@@ -166,6 +166,8 @@ def build_context(resolved: Any, result: Any, *, argv: Sequence[str], paper: str
                     "c_tok_factor": H.sig(s.c_tok_factor), "e_tok_factor": H.sig(s.e_tok_factor),
                     "confidence": s.confidence or "—"} for s in result.levers],
         "phi": f"Φ_c = {H.sig(v['phi_c'])}, Φ_e = {H.sig(v['phi_e'])}",
+        "caveats": [{"profile": f"{p.kind} {p.id}", "text": " ".join(str(p.raw["notes"]).split())}
+                    for p in resolved.profiles() if isinstance(p.raw.get("notes"), str) and p.raw["notes"].strip()],
         "checklist": checklist(resolved, result),
         "notes": list(result.notes),
         "provenance": provenance(result),
