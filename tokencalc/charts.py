@@ -1,11 +1,13 @@
-"""Report charts as inline SVG strings (matplotlib, imported lazily, Agg-free SVG canvas).
+"""Report charts as inline SVG strings (matplotlib, imported lazily; the SVG canvas directly,
+no pyplot and no GUI backend).
 
 Deterministic by construction: a fixed SVG hash salt (the ids matplotlib derives
-for clip paths and glyphs), no date in the metadata, text drawn as paths (no
-font needed to view the file, and no profile text survives as markup). Each
-chart's ids get a per-chart prefix so several SVGs can sit in one HTML page.
-The charts carry only our own labels and numbers; profile text stays in the
-HTML, where Jinja escapes it.
+for clip paths), no date in the metadata. Text stays text (`svg.fonttype = none`,
+DejaVu Sans): the PDF keeps it searchable, and WeasyPrint draws it several times
+faster than glyph paths; matplotlib escapes it (&, <, >), so no string can become
+markup. Each chart's ids get a per-chart prefix so several SVGs can sit in one
+HTML page. The charts carry only our own labels and numbers; profile text stays
+in the HTML, where Jinja escapes it.
 """
 
 from __future__ import annotations
