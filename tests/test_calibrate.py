@@ -404,7 +404,7 @@ def test_written_profile_validates_and_is_not_overwritten(tmp_path, capsys):
     assert "tokencalc calibrate" in prof.raw["sources"]["measured"]
     before = dest.read_bytes()
     code, _, err = run(capsys, *args)
-    assert code == 2 and "already exists" in err and "--force" in err
+    assert code == 2 and "the file exists" in err and "--force" in err
     assert dest.read_bytes() == before
     code, _, err = run(capsys, *args, "--force", "--name", "renamed")
     assert code == 0 and tomllib.loads(dest.read_text())["name"] == "renamed"

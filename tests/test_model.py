@@ -1,6 +1,5 @@
 """The Token Production Function: identities, limits and the lever gate."""
 
-import math
 
 import pytest
 from hypothesis import given, settings

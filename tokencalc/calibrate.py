@@ -39,12 +39,11 @@ import math
 import os
 import re
 import statistics
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import InputError, OutputExistsError
+from .errors import InputError
 
 SCHEMA = "tokencalc.calibrate/1"
 GAP_FACTOR = 5.0  # an interval longer than this many median intervals is a gap
@@ -1169,26 +1168,11 @@ def _conditions(result: dict[str, Any]) -> str:
 
 
 def write_profile(path: str | os.PathLike, text: str, *, force: bool = False) -> Path:
-    """Write `text` atomically (temp file in the same folder + os.replace).
+    """Write `text` atomically, never over an existing file without `force` (see fileio).
 
     Raises:
         OutputExistsError: the file exists and `force` is False.
     """
-    target = Path(path)
-    if target.exists() and not force:
-        raise OutputExistsError(f"'{target}' already exists; use --force to overwrite it")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"--write-profile: folder '{folder}' does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return target
+    from .fileio import write_atomic
+
+    return write_atomic(path, text, force=force, flag="--write-profile")

@@ -22,7 +22,7 @@ import csv
 import datetime as _dt
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 

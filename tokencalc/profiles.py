@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import schema as S
-from .errors import ProfileError, UnitError, where
+from .errors import ProfileError, where
 
 try:  # Python >= 3.11
     import tomllib

@@ -20,16 +20,15 @@ import json
 import os
 import re
 import sys
-import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 from urllib.parse import unquote, urlsplit
 
-from . import __version__
+from . import __version__, fileio
 from . import humanize as H
-from .errors import InputError, OutputExistsError, TokencalcError
+from .errors import InputError, TokencalcError
 
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
@@ -822,55 +821,10 @@ def output_format(path: str | os.PathLike) -> str:
 
 
 def check_writable(path: str | os.PathLike, force: bool) -> Path:
-    """Refuse an existing output (unless `force`), a folder, or a missing parent folder.
-
-    Raises:
-        OutputExistsError: the file exists and `force` is False.
-        InputError: the path is a folder or its folder does not exist.
-    """
-    p = Path(path)
-    if p.is_dir():
-        raise InputError(f"-o {path}: is a folder, expected a file name")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"-o {path}: the folder {parent} does not exist")
-    if (p.exists() or p.is_symlink()) and not force:
-        raise OutputExistsError(f"-o {path}: the file exists; use --force to overwrite it")
-    return p
+    """Refuse an existing output (unless `force`), a folder, or a missing parent folder (see fileio)."""
+    return fileio.check_writable(path, force)
 
 
 def write_atomic(path: str | os.PathLike, data: bytes, *, force: bool = False) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and a rename.
-
-    Readers never see a half-written report; without `force` an existing file is
-    never replaced, even one created during the render (hard link, no clobber).
-
-    Raises:
-        OutputExistsError: the file exists and `force` is False.
-        InputError: see :func:`check_writable`.
-    """
-    p = check_writable(path, force)
-    parent = p.parent if str(p.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; a report is an ordinary file
-        if force:
-            os.replace(tmp, p)
-            return
-        try:
-            os.link(tmp, p)
-        except FileExistsError:
-            raise OutputExistsError(f"-o {path}: the file exists; use --force to overwrite it") from None
-        except OSError:  # no hard links on this file system: best effort
-            if p.exists():
-                raise OutputExistsError(f"-o {path}: the file exists; use --force to overwrite it") from None
-            os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Write the report through a temporary file and a rename, never clobbering without `force` (see fileio)."""
+    fileio.write_atomic(path, data, force=force)

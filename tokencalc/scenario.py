@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from . import profiles as P
 from . import schema as S
-from .errors import InputError, ProfileError
+from .errors import InputError
 from .model import Inputs, Lever, Provenance
 from .units import DIMENSIONS
 

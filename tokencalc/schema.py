@@ -6,7 +6,7 @@ KIND`) and the documentation, so the three can never disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Union
 
 KINDS = ("hardware", "facility", "workload", "lever", "scenario")

@@ -12,7 +12,6 @@ import functools
 import inspect
 import os
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from enum import Enum
@@ -70,43 +69,20 @@ FailOpt = Annotated[Optional[FailIf], typer.Option("--fail-if", help="exit with 
 
 @contextlib.contextmanager
 def open_output(path: Optional[Path], force: bool) -> Iterator[BinaryIO]:
-    """A binary stream to `path` (temp file + rename, no clobber without `force`) or to stdout.
+    """A binary stream to `path` (atomic, no clobber without `force`; see fileio) or to stdout.
 
     Raises:
         OutputExistsError: the file exists and `force` is False.
     """
-    from ..errors import InputError, OutputExistsError
-
     if path is None:
         sys.stdout.flush()
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    p = Path(path)
-    if (p.exists() or p.is_symlink()) and not force:
-        raise OutputExistsError(f"-o {path}: the file exists; use --force to overwrite it")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"-o {path}: the folder {parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; the output is an ordinary file
-        if force:
-            os.replace(tmp, p)
-        else:
-            try:
-                os.link(tmp, p)  # no clobber, even for a file created while we were writing
-            except FileExistsError:
-                raise OutputExistsError(f"-o {path}: the file exists; use --force to overwrite it") from None
-            except OSError:  # no hard links on this file system
-                os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from ..fileio import atomic_output
+
+    with atomic_output(path, force=force) as fh:
+        yield fh
 
 
 def _write_text(text: str, output: Optional[Path], force: bool) -> None:

@@ -199,13 +199,9 @@ def register(app: typer.Typer) -> None:
         if output is None:
             sys.stdout.write(text)
             return
-        import os
-        import tempfile
+        from ..fileio import write_atomic
 
-        fd, tmp = tempfile.mkstemp(dir=output.parent if str(output.parent) else ".", prefix=f".{output.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, output)
+        write_atomic(output, text, force=True, flag="--output")
         sys.stderr.write(f"wrote {output}\n")
 
     @app.command("schema")

@@ -10,9 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sys
-import tempfile
 from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
@@ -341,39 +339,7 @@ def mc_csv_columns(mc: Any) -> list[tuple[str, Any]]:
 # Files
 
 def write_atomic(path: Path, text: str, *, force: bool = False) -> None:
-    """Write `text` to `path` through a temporary file in the same folder.
+    """Write the chart atomically, never over an existing file without `force` (see fileio)."""
+    from ..fileio import write_atomic as write
 
-    Without `force`, an existing file is never replaced (the final step is a hard
-    link, which fails if the name exists), so a concurrent writer cannot be clobbered.
-
-    Raises:
-        OutputExistsError: the file exists and `force` is False.
-        InputError: the folder does not exist or is not writable.
-    """
-    from ..errors import InputError, OutputExistsError
-
-    exists = OutputExistsError(f"'{path}' already exists; use --force to overwrite it")
-    if path.exists() and not force:
-        raise exists
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"cannot write '{path}': folder '{folder}' does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise InputError(f"cannot write '{path}': {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        if force:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise exists from None
-            except OSError:  # no hard links on this filesystem: checked above, replace
-                os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write(path, text, force=force, flag="--chart")
