@@ -31,6 +31,7 @@ import numpy as np
 from . import model as M
 from . import schema as S
 from .errors import InputError, ProfileError, TokencalcError
+from .scenario import numeric_profile_fields
 
 SCHEMA = "tokencalc.project/1"
 YEAR = 365.25 * 86400.0
@@ -41,20 +42,10 @@ EXTRA = {"growth": {"start", "until"}, "ramp": {"over", "start"}, "steps": set()
 # Core keys that may vary over time (numbers, not choices or the horizon itself).
 VARIABLE_CORE = tuple(k for k, f in S.CORE.items() if f.type in ("quantity", "int")
                       and k not in ("horizon", "binding_tolerance", "input_output_ratio"))
-# Which Inputs field a dotted profile key feeds (scenario._build); values scale in proportion.
-DOTTED = {
-    "facility.power": "p_facility", "facility.it_power": "p_it", "facility.pue": "pue",
-    "facility.cooling_capacity": "cooling_capacity", "facility.electricity_price": "electricity_price",
-    "facility.carbon_intensity": "carbon_intensity",
-    "workload.model.c_tok": "c_tok", "workload.model.active_params": "active_params",
-    "workload.model.n_layers": "n_layers", "workload.model.d_attn": "d_attn",
-    "workload.model.kv_bytes_per_token": "kv_bytes_per_token",
-    "workload.operating_point.batch_size": "batch_size", "workload.operating_point.context_length": "context_length",
-    "workload.measured.e_tok": "e_tok", "workload.measured.throughput_per_device": "throughput_per_device",
-    "workload.measured.device_power": "device_power", "workload.measured.utilization": "utilization",
-    "hardware.tdp": "tdp", "hardware.hbm_bandwidth": "hbm_bandwidth",
-    "hardware.server_power_per_device": "server_power_per_device",
-}
+# Which Inputs field a dotted profile key feeds (scenario.PROFILE_FIELDS); values scale in proportion.
+DOTTED = {f"{kind}.{key}": fld for kind in ("facility", "workload", "hardware")
+          for key, fld in numeric_profile_fields(kind).items()
+          if fld not in ("tpot_slo", "tpot_measured", "prefill_share", "input_output_ratio")}  # gate or resolution only
 # Inputs that answer the same question (scenario.EXCLUSIVE): a trajectory on one replaces the others.
 GROUPS = (("k_eff", "throughput_per_device", "kernel_efficiency"), ("p_it", "p_facility"), ("e_tok", "device_power"))
 

@@ -171,6 +171,44 @@ def resolve(req: Request) -> Resolved:
     return Resolved(inputs, scenario, loaded["hardware"], loaded["facility"], loaded["workload"], levers, dirs)
 
 
+# Which model input (an `Inputs` field) each profile key feeds. One table for
+# resolution, trajectories (horizon) and ranges (uncertainty).
+PROFILE_FIELDS: dict[str, dict[str, str]] = {
+    "workload": {
+        "model.c_tok": "c_tok", "model.active_params": "active_params", "model.n_layers": "n_layers",
+        "model.d_attn": "d_attn", "model.kv_bytes_per_token": "kv_bytes_per_token",
+        "operating_point.precision": "precision", "operating_point.batch_size": "batch_size",
+        "operating_point.context_length": "context_length",
+        "operating_point.devices_per_replica": "devices_per_replica",
+        "operating_point.prefill_share": "prefill_share", "operating_point.input_output_ratio": "input_output_ratio",
+        "operating_point.token_basis": "token_basis",
+        "measured.e_tok": "e_tok", "measured.e_tok_boundary": "e_tok_boundary",
+        "measured.throughput_per_device": "throughput_per_device", "measured.device_power": "device_power",
+        "measured.utilization": "utilization", "measured.token_basis": "e_tok_basis",
+        "service.tpot": "tpot_slo", "measured.tpot": "tpot_measured",
+    },
+    "hardware": {"tdp": "tdp", "hbm_bandwidth": "hbm_bandwidth", "server_power_per_device": "server_power_per_device"},
+    "facility": {
+        "power": "p_facility", "it_power": "p_it", "pue": "pue", "cooling_capacity": "cooling_capacity",
+        "electricity_price": "electricity_price", "carbon_intensity": "carbon_intensity",
+    },
+}
+
+
+def numeric_profile_fields(kind: str) -> dict[str, str]:
+    """The entries of PROFILE_FIELDS[kind] whose profile key holds a number (quantity or whole number)."""
+    return {k: f for k, f in PROFILE_FIELDS[kind].items() if S.leaf(kind, k).type in ("quantity", "int")}
+
+
+def _unit(spec: S.Field | None) -> str:
+    """The SI unit an input is reported in: the quantity's unit, "1" for counts, "" for text."""
+    if spec is None:
+        return ""
+    if spec.type == "quantity":
+        return DIMENSIONS[spec.dim][1]
+    return "1" if spec.type == "int" else ""
+
+
 def _src(prof: P.Profile, key: str) -> str:
     s = prof.source_for(key)
     label = f"{prof.kind} {prof.id}"
@@ -190,11 +228,7 @@ def _build(req: Request, scen: P.Profile | None, hw: P.Profile | None, fac: P.Pr
         vals[key] = value
         layer_of[key] = layer
         if unit is None:
-            spec = S.CORE.get(key)
-            if spec is not None and spec.type == "quantity":
-                unit = DIMENSIONS[spec.dim][1]
-            else:
-                unit = "1" if spec is not None and spec.type == "int" else ""
+            unit = _unit(S.CORE.get(key))
         prov[key] = Provenance(value, unit, source)
 
     def from_prof(prof: P.Profile | None, pkey: str, key: str, unit: str | None = None) -> None:
@@ -202,37 +236,14 @@ def _build(req: Request, scen: P.Profile | None, hw: P.Profile | None, fac: P.Pr
             put(key, prof.get(pkey), _src(prof, pkey), unit)
 
     # 1. profiles
+    for kind, prof in (("workload", wl), ("hardware", hw), ("facility", fac)):
+        for pkey, key in PROFILE_FIELDS[kind].items():
+            from_prof(prof, pkey, key, _unit(S.leaf(kind, pkey)))
     if wl is not None:
-        for pkey, key, unit in [
-            ("model.c_tok", "c_tok", None), ("model.active_params", "active_params", "1"),
-            ("model.n_layers", "n_layers", "1"), ("model.d_attn", "d_attn", "1"),
-            ("model.kv_bytes_per_token", "kv_bytes_per_token", "B/token"),
-            ("operating_point.precision", "precision", None), ("operating_point.batch_size", "batch_size", "1"),
-            ("operating_point.context_length", "context_length", "token"),
-            ("operating_point.devices_per_replica", "devices_per_replica", "1"),
-            ("operating_point.prefill_share", "prefill_share", "1"),
-            ("operating_point.input_output_ratio", "input_output_ratio", None),
-            ("operating_point.token_basis", "token_basis", None),
-            ("measured.e_tok", "e_tok", None), ("measured.e_tok_boundary", "e_tok_boundary", None),
-            ("measured.throughput_per_device", "throughput_per_device", None),
-            ("measured.device_power", "device_power", None), ("measured.utilization", "utilization", None),
-            ("measured.token_basis", "e_tok_basis", ""), ("service.tpot", "tpot_slo", "s"),
-            ("measured.tpot", "tpot_measured", "s"),
-        ]:
-            from_prof(wl, pkey, key, unit)
         total = wl.get("model.total_params", wl.get("model.active_params"))
         if total is not None and wl.get("model.bytes_per_param") is not None:
             put("weight_bytes", total * wl.get("model.bytes_per_param"),
                 f"derived: total params x bytes per param ({_src(wl, 'model.bytes_per_param')})", "B")
-    if hw is not None:
-        from_prof(hw, "tdp", "tdp", "W")
-        from_prof(hw, "hbm_bandwidth", "hbm_bandwidth", "B/s")
-        from_prof(hw, "server_power_per_device", "server_power_per_device", "W")
-    if fac is not None:
-        from_prof(fac, "power", "p_facility")
-        from_prof(fac, "it_power", "p_it")
-        for key in ("pue", "cooling_capacity", "electricity_price", "carbon_intensity"):
-            from_prof(fac, key, key)
     # 2. scenario keys (and --set on them)
     layer = 1
     if scen is not None:

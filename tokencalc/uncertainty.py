@@ -25,7 +25,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from . import model as M
+from . import schema as S
 from .profiles import Range
+from .scenario import numeric_profile_fields
 
 # Percentiles reported by `--mc`: JSON key -> (key of `model.core`, SI unit).
 METRICS: dict[str, tuple[str, str]] = {
@@ -54,17 +56,10 @@ _CORE_FIELDS = frozenset({
 })
 _GATE_FIELDS = frozenset({"tpot_slo", "tpot_measured"})
 
-# Profile key -> Inputs field, mirroring scenario._build.
-_FACILITY = {"power": "p_facility", "it_power": "p_it", "pue": "pue", "cooling_capacity": "cooling_capacity",
-             "electricity_price": "electricity_price", "carbon_intensity": "carbon_intensity"}
-_HARDWARE = {"tdp": "tdp", "hbm_bandwidth": "hbm_bandwidth", "server_power_per_device": "server_power_per_device"}
-_WORKLOAD = {
-    "model.c_tok": "c_tok", "model.active_params": "active_params", "model.kv_bytes_per_token": "kv_bytes_per_token",
-    "operating_point.prefill_share": "prefill_share", "operating_point.input_output_ratio": "input_output_ratio",
-    "measured.e_tok": "e_tok", "measured.throughput_per_device": "throughput_per_device",
-    "measured.device_power": "device_power", "measured.utilization": "utilization",
-    "service.tpot": "tpot_slo", "measured.tpot": "tpot_measured",
-}
+# Profile key -> Inputs field for keys that can hold a range (quantities; counts cannot).
+_FACILITY, _HARDWARE, _WORKLOAD = ({k: f for k, f in numeric_profile_fields(kind).items()
+                                    if S.leaf(kind, k).type == "quantity"}
+                                   for kind in ("facility", "hardware", "workload"))
 _LEVER_KEYS = ("c_tok_factor", "e_tok_factor")
 
 
