@@ -31,7 +31,7 @@ import numpy as np
 from . import model as M
 from . import schema as S
 from .errors import InputError, ProfileError, TokencalcError
-from .scenario import numeric_profile_fields
+from .scenario import EXCLUSIVE, numeric_profile_fields
 
 SCHEMA = "tokencalc.project/1"
 YEAR = 365.25 * 86400.0
@@ -46,8 +46,8 @@ VARIABLE_CORE = tuple(k for k, f in S.CORE.items() if f.type in ("quantity", "in
 DOTTED = {f"{kind}.{key}": fld for kind in ("facility", "workload", "hardware")
           for key, fld in numeric_profile_fields(kind).items()
           if fld not in ("tpot_slo", "tpot_measured", "prefill_share", "input_output_ratio")}  # gate or resolution only
-# Inputs that answer the same question (scenario.EXCLUSIVE): a trajectory on one replaces the others.
-GROUPS = (("k_eff", "throughput_per_device", "kernel_efficiency"), ("p_it", "p_facility"), ("e_tok", "device_power"))
+# Inputs that answer the same question: a trajectory on one replaces the others.
+GROUPS = EXCLUSIVE
 
 # Gauss-Kronrod 7-15 nodes on [-1, 1] and weights.
 _XK = np.array([0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
