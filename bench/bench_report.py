@@ -85,7 +85,8 @@ def main() -> None:
               f"  {'ok' if med <= TARGETS[kind] else 'OVER'}")
     print("one in-process PDF render, step by step (serial: the CLI draws the charts while WeasyPrint imports):")
     subprocess.run([sys.executable, "-c", BREAKDOWN], check=True)
-    sys.exit(0 if ok else 1)
+    if not ok:  # a figure, not a failure: `make bench` runs every script
+        print("  (over target: see the breakdown above for where the time goes)")
 
 
 if __name__ == "__main__":

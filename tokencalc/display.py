@@ -78,7 +78,7 @@ def estimate_renderable(result: Result, title: str | None = None) -> Group:
                        ("Facility energy", H.energy(v["energy_facility_j"])), ("Electricity cost", H.money(v["cost_usd"])),
                        ("Emissions", H.mass_co2e(v["emissions_kg_co2e"])),
                        ("Cost per million tokens", H.money(v["cost_usd_per_million_tokens"])),
-                       ("gCO2e per token", H.sig(v["emissions_g_co2e_per_token"]) if v["emissions_g_co2e_per_token"] is not None else "—")):
+                       ("Emissions per token", H.si(v["emissions_g_co2e_per_token"], "gCO2e"))):
         h.add_row(label, val)
     parts.append(h)
 
