@@ -310,3 +310,20 @@ def test_fuzz_profile_files_exit_0_or_2(cli, tmp_path_factory, entries, raw):
         r = cli("estimate", "-f", "json", "--facility", str(path))
         assert r.code in (0, 2), (path.read_text(), r.err)
         assert "Traceback" not in r.err and "internal error" not in r.err
+
+
+def test_closed_pipe_ends_quietly():
+    # `tokencalc project ... | head`: no traceback, no "internal error", the SIGPIPE status of a Unix filter
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = shutil.which("tokencalc", path=str(Path(sys.executable).parent))
+    p = subprocess.Popen([exe, "project", "iea-energy-and-ai"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.read(20)
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait() in (0, -signal.SIGPIPE)
+    assert err == ""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 from typing import Any, Optional
 
@@ -138,12 +139,21 @@ def fail(message: str, code: int = 2) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    if argv is None and hasattr(signal, "SIGPIPE"):
+        # `tokencalc ... | head`: end like any Unix filter when the reader goes away
+        # (killed by SIGPIPE, status 141), not with a Python error.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         app(args=argv, prog_name="tokencalc", standalone_mode=True)
     except TokencalcError as exc:
         fail(str(exc), 2)
     except KeyboardInterrupt:
         fail("interrupted", 130)
+    except BrokenPipeError:
+        # The reader went away (`tokencalc ... | head`): stop quietly, as a Unix tool killed by SIGPIPE would.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(141) from None
     except SystemExit:
         raise
     except Exception as exc:  # a bug, not bad input: say so in one line
