@@ -235,11 +235,27 @@ def _figures(p: P.Profile) -> list[tuple[str, str]]:
         out += [(f"quality Δ {k}", f"{_delta(v)} points") for k, v in sorted(p.table("quality_delta").items())]
     else:
         out = [(k, plain(g(k))) for k in ("hardware", "devices", "facility", "workload", "levers")]
-        out += [("utilization", plain(g("utilization"))), ("horizon", seconds(g("horizon")))]
+        out += [("utilization", _ranged(p, "utilization", plain)), ("horizon", seconds(g("horizon")))]
         core = [k for k in S.CORE if k in p.values and k not in ("utilization", "horizon", "devices")]
-        out += [(k, _core_value(k, g(k))) for k in core]
-        out += [(f"override {k}", plain(v)) for k, v in sorted(_flat(p.raw.get("override", {})))]
+        out += [(k, _ranged(p, k, lambda x, k=k: _core_value(k, x))) for k in core]
+        out += [(f"override {k}", _raw_text(v)) for k, v in sorted(_flat(p.raw.get("override", {})))]
     return [(label, value) for label, value in out if value not in ("—", "— / —")]
+
+
+def _ranged(p: P.Profile, key: str, fmt: Any) -> str:
+    """A value, or its range as `low … mode … high` when the profile gives one."""
+    r = p.ranges.get(key)
+    return plain(p.get(key)) if r is None and fmt is plain else (
+        fmt(p.get(key)) if r is None else f"{fmt(r.low)} … {fmt(r.mode)} … {fmt(r.high)}")
+
+
+def _raw_text(v: Any) -> str:
+    """An [override] value as written: ranges as `low … mode … high` or `value ± rel`."""
+    if isinstance(v, dict) and {"low", "high"} <= set(v):
+        return " … ".join(plain(v[k]) for k in ("low", "mode", "high") if k in v)
+    if isinstance(v, dict) and set(v) == {"value", "rel"}:
+        return f"{plain(v['value'])} ± {plain(v['rel'] * 100)} %"
+    return plain(v)
 
 
 def _core_value(key: str, value: Any) -> str:
