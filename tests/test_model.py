@@ -193,3 +193,12 @@ def test_core_is_vectorized():
     r = core(with_values(point(), p_it=p))
     scalar = [core(point(p_it=float(x)))["token_rate"] for x in p]
     assert np.allclose(r["token_rate"], scalar, rtol=1e-15)
+
+
+def test_precision_lever_not_double_counted():
+    lever = Lever(id="fp8", name="fp8", c_tok_factor=0.5, e_tok_factor=0.625, precision="fp8")
+    at_bf16 = estimate(point(precision="bf16", levers=(lever,)))
+    assert at_bf16.levers[0].counted and at_bf16.values["phi_c"] == pytest.approx(2.0)
+    at_fp8 = estimate(point(precision="fp8", levers=(lever,)))
+    assert not at_fp8.levers[0].counted and "double count" in at_fp8.levers[0].reason
+    assert at_fp8.values["phi_c"] == 1.0

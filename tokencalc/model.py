@@ -43,6 +43,7 @@ class Lever:
     quality_delta: dict[str, float] = field(default_factory=dict)
     confidence: str | None = None
     source: str = ""
+    precision: str | None = None
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,11 @@ def gate_levers(inp: Inputs) -> list[LeverStatus]:
                 caveats.append(f"latency x{lf:g} not checked (no measured TPOT)")
         fc = phase_factor(lv.c_tok_factor, lv.phase, inp.prefill_share)
         fe = phase_factor(lv.e_tok_factor, lv.phase, inp.prefill_share)
+        if lv.precision is not None and lv.precision == inp.precision:
+            out.append(LeverStatus(lv.id, lv.name, False, f"already in the operating point: the scenario runs at "
+                                   f"{lv.precision}, whose peak carries this gain (counting it again would double count)",
+                                   fc, fe, lv.confidence))
+            continue
         if lv.phase != "both":
             caveats.append(f"{lv.phase} only: " + ("phase split unknown, applied to the whole token"
                                                    if inp.prefill_share is None else
