@@ -202,3 +202,14 @@ def test_precision_lever_not_double_counted():
     at_fp8 = estimate(point(precision="fp8", levers=(lever,)))
     assert not at_fp8.levers[0].counted and "double count" in at_fp8.levers[0].reason
     assert at_fp8.values["phi_c"] == 1.0
+
+
+def test_long_context_lever_not_counted_at_short_context():
+    lever = Lever(id="nsa", name="nsa", c_tok_factor=0.33, e_tok_factor=0.32, min_context_length=65536)
+    short = estimate(point(context_length=2048, levers=(lever,), allow_operating_point_shift=True))
+    assert not short.levers[0].counted and "65,536 tokens of context" in short.levers[0].reason
+    assert short.values["phi_e"] == 1.0
+    long = estimate(point(context_length=65536, levers=(lever,)))
+    assert long.levers[0].counted and long.values["phi_e"] == pytest.approx(1 / 0.32)
+    unknown = estimate(point(levers=(lever,)))
+    assert unknown.levers[0].counted and "not checked" in unknown.levers[0].reason

@@ -44,6 +44,7 @@ class Lever:
     confidence: str | None = None
     source: str = ""
     precision: str | None = None
+    min_context_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,14 @@ def gate_levers(inp: Inputs) -> list[LeverStatus]:
                     caveats.append(f"{bench} {delta:+g} pts not checked (no tolerance declared)")
             elif delta < -tol:
                 problems.append(f"{bench} {delta:+g} pts exceeds the tolerance of {tol:g}")
+        if lv.min_context_length is not None:
+            if inp.context_length is None:
+                caveats.append(f"holds from {lv.min_context_length:,} tokens of context; context length unknown, not checked")
+            elif inp.context_length < lv.min_context_length:
+                out.append(LeverStatus(lv.id, lv.name, False, f"not counted: its factors hold from "
+                                       f"{lv.min_context_length:,} tokens of context, this operating point has "
+                                       f"{int(inp.context_length):,}", 1.0, 1.0, lv.confidence))
+                continue
         lf = lv.latency_factor
         if lf > 1.0:
             if _known(inp.tpot_measured, inp.tpot_slo):

@@ -309,7 +309,8 @@ def _build(req: Request, scen: P.Profile | None, hw: P.Profile | None, fac: P.Pr
         Lever(id=lp.id, name=lp.name, phase=lp.get("phase", "both"), c_tok_factor=lp.get("c_tok_factor", 1.0),
               e_tok_factor=lp.get("e_tok_factor", 1.0), latency_factor=lp.get("latency_factor", 1.0),
               quality_delta=lp.table("quality_delta"), confidence=lp.get("confidence"),
-              source=_src(lp, "c_tok_factor"), precision=lp.get("precision"))
+              source=_src(lp, "c_tok_factor"), precision=lp.get("precision"),
+              min_context_length=lp.get("min_context_length"))
         for lp in levers)
     quality = {}
     if wl is not None:

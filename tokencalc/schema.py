@@ -195,6 +195,8 @@ LEVER: dict[str, Spec] = {
     "quality_delta": MapOf(Q("dimensionless", "score change in points (negative = loss)"),
                            "declared quality change by benchmark", key_help="benchmark"),
     "confidence": Field("str", "strength of evidence", choices=CONFIDENCE),
+    "min_context_length": Field("int", "context length (tokens) from which the declared factors hold; below it "
+                                       "the lever is not counted", min=1),
     "precision": Field("str", "precision the lever moves serving to (e.g. fp8); not counted when the scenario "
                               "already runs at it, whose gain the hardware's peak at that precision then carries"),
 }
