@@ -137,3 +137,15 @@ def test_fail_if_any_row(cli):
     # Default scenario: compute-bound under the realized convention on every row.
     assert cli("compare", "--hardware", HW, "-f", "csv", "--fail-if", "compute-bound").code == 3
     assert cli("compare", "--hardware", HW, "-f", "csv", "--fail-if", "power-bound").code == 0
+
+
+def test_monte_carlo_per_row_equals_estimate_mc(cli):
+    rows = rows_of(cli, "default-uncertain", "default", "--mc", "3000", "--seed", "7")
+    est = cli("estimate", "default-uncertain", "--mc", "3000", "--seed", "7", "-f", "json").json()
+    assert rows[0]["mc"] == est["mc"]                      # same sampling, same seed, same numbers
+    assert rows[1]["mc"]["p_power_bound"] == 0.0           # the default has no ranges: a point
+    assert "mc" not in rows_of(cli, "default")[0]          # only with --mc
+    table = list(csv.reader(io.StringIO(cli("compare", "default-uncertain", "--mc", "500", "-f", "csv").out)))
+    head = dict(zip(table[0], table[1]))
+    assert 0.0 <= float(head["mc_p_power_bound"]) <= 1.0
+    assert float(head["mc_token_rate_tokens_per_s_p5"]) < float(head["mc_token_rate_tokens_per_s_p95"])

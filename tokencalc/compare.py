@@ -60,6 +60,7 @@ class Row:
     resolved: Resolved
     result: Result
     relative: float | None = None
+    mc: Any = None                    # uncertainty.MCResult with --mc
     _json: dict[str, Any] | None = field(default=None, repr=False)
 
     def values(self) -> dict[str, Any]:
@@ -73,7 +74,17 @@ class Row:
                "workload": r.workload.id if r.workload else None,
                "token_rate_relative": self.relative}
         out.update(self._json)
+        if self.mc is not None:
+            out["mc"] = self.mc.to_json()
         return out
+
+
+def add_monte_carlo(rows: list[Row], n: int, seed: int) -> None:
+    """Sample each row's ranged inputs (`estimate --mc` per row, the same seed for every row)."""
+    from .uncertainty import monte_carlo
+
+    for r in rows:
+        r.mc = monte_carlo(r.resolved, n, seed)
 
 
 def split_list(text: str | None, what: str) -> list[str]:
@@ -217,6 +228,23 @@ def human_cells(row: Row) -> list[str]:
     return [fmt(v[key]) for _, key, fmt in COLUMNS]
 
 
+MC_HEADERS = ("P(power-bound)", "Rate P5–P95")
+
+
+def mc_cells(row: Row) -> list[str]:
+    """With --mc: P(power-bound) and the P5–P95 band of the rate."""
+    if row.mc is None:
+        return ["—", "—"]
+    q = row.mc.percentiles.get("token_rate_tokens_per_s", {})
+    band = "—" if q.get("p5") is None else f"{H.si(q['p5'], 'token/s')} – {H.si(q['p95'], 'token/s')}"
+    p = row.mc.p_power_bound
+    return ["—" if p is None else H.percent(p), band]
+
+
+def _has_mc(rows: list[Row]) -> bool:
+    return any(r.mc is not None for r in rows)
+
+
 def relative_text(x: float | None) -> str:
     """`×1.23` or an em dash."""
     return "—" if x is None else f"×{H.sig(x)}"
@@ -239,20 +267,28 @@ def to_csv(rows: list[Row], mode: str) -> str:
     keys = [k for k, v in rows[0].values().items() if not isinstance(v, (dict, list))]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(keys + ["relative_to", "levers_counted"])
+    mc_keys = ["mc_p_power_bound", "mc_token_rate_tokens_per_s_p5", "mc_token_rate_tokens_per_s_p50",
+               "mc_token_rate_tokens_per_s_p95"] if _has_mc(rows) else []
+    w.writerow(keys + ["relative_to", "levers_counted"] + mc_keys)
     for r in rows:
         v = r.values()
+        extra = []
+        if mc_keys:
+            q = r.mc.percentiles.get("token_rate_tokens_per_s", {}) if r.mc is not None else {}
+            extra = [r.mc.p_power_bound if r.mc is not None else None] + [q.get(p) for p in ("p5", "p50", "p95")]
         w.writerow(["" if v.get(k) is None else (repr(v[k]) if isinstance(v[k], float) else v[k]) for k in keys]
-                   + [mode, ";".join(s.id for s in r.result.levers if s.counted)])
+                   + [mode, ";".join(s.id for s in r.result.levers if s.counted)]
+                   + ["" if x is None else repr(float(x)) for x in extra])
     return buf.getvalue()
 
 
 def to_markdown(rows: list[Row], mode: str) -> str:
     """A pipe table with humanized cells."""
-    head = ["Row"] + [h for h, _, _ in COLUMNS] + [relative_header(mode)]
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(COLUMNS) + 1)]
+    mc = _has_mc(rows)
+    head = ["Row"] + [h for h, _, _ in COLUMNS] + [relative_header(mode)] + (list(MC_HEADERS) if mc else [])
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(head) - 1)]
     for r in rows:
-        cells = [r.label] + human_cells(r) + [relative_text(r.relative)]
+        cells = [r.label] + human_cells(r) + [relative_text(r.relative)] + (mc_cells(r) if mc else [])
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(out) + "\n"
 

@@ -162,12 +162,15 @@ def _render_compare(rows: list, mode: str) -> None:
     for head, key, _ in C.COLUMNS:
         t.add_column(head, justify="left" if key.startswith("binding") else "right")
     t.add_column(C.relative_header(mode), justify="right")
+    mc = any(r.mc is not None for r in rows)
+    for head in C.MC_HEADERS if mc else ():
+        t.add_column(head, justify="right")
     styles = {"power": "yellow", "compute": "cyan", "balanced": "green"}
     for r in rows:
         cells = C.human_cells(r)
         b = r.values()["binding"]
         cells[3] = f"[{styles.get(b or '', 'red')}]{cells[3]}[/]"
-        t.add_row(r.label, *cells, C.relative_text(r.relative))
+        t.add_row(r.label, *cells, C.relative_text(r.relative), *(C.mc_cells(r) if mc else []))
     con = _stdout_console()
     con.print(t)
     disagree = [r.label for r in rows if r.values().get("conventions_disagree")]
@@ -339,6 +342,8 @@ def register(app: typer.Typer) -> None:
         output: OutputOpt = None,
         force: ForceOpt = False,
         fail_if: FailOpt = None,
+        mc: Annotated[Optional[int], typer.Option("--mc", metavar="N", help="Monte Carlo over each row's ranged inputs: N samples (P(power-bound), rate P5-P95)")] = None,
+        seed: Annotated[int, typer.Option("--seed", metavar="S", help="seed of --mc; the same seed gives identical output")] = 0,
         request=None,
         lists=None,
     ) -> None:
@@ -367,6 +372,8 @@ def register(app: typer.Typer) -> None:
 
             raise InputError("no row could be resolved")
         C.relative(rows, relative.value)
+        if mc is not None:
+            C.add_monte_carlo(rows, mc, seed)
         if sort:
             rows = C.sort_rows(rows, sort, reverse)
         if format is CompareFormat.table:
