@@ -41,7 +41,10 @@ def count(x: float | None, digits: int = 3) -> str:
     """Large counts as `1.83 trillion`-style text (tokens, devices)."""
     if x is None:
         return "—"
-    for factor, word in [(1e15, "quadrillion"), (1e12, "trillion"), (1e9, "billion"), (1e6, "million")]:
+    if abs(x) >= 1e21:
+        return f"{x:.{digits - 1}e}"
+    for factor, word in [(1e18, "quintillion"), (1e15, "quadrillion"), (1e12, "trillion"), (1e9, "billion"),
+                         (1e6, "million")]:
         if abs(x) >= factor:
             return f"{sig(x / factor, digits)} {word}"
     return sig(x, digits)
@@ -82,6 +85,8 @@ def mass_co2e(kg: float | None) -> str:
     """Emissions in kg or tonnes CO2e."""
     if kg is None:
         return "—"
+    if abs(kg) >= 1e6:
+        return si(kg / 1000.0, "tCO2e")  # kt, Mt, Gt
     return f"{sig(kg / 1000.0)} tCO2e" if abs(kg) >= 1000 else f"{sig(kg)} kgCO2e"
 
 
