@@ -228,20 +228,39 @@ def horizon_svg(t_days: Sequence[float], rate: Sequence[float | None], compute: 
     def clean(ys: Sequence[float | None]) -> list[float]:
         return [math.nan if y is None else float(y) for y in ys]
 
+    # Long horizons read in years (calendar years with a start date); ceilings that grow
+    # by more than 20x go on a log axis, where compound growth is a straight line.
+    xs, xlabel = list(t_days), "days from " + (start_date or "the start")
+    if t_days[-1] > 730:
+        if start_date:
+            import datetime as _dt
+
+            d0 = _dt.date.fromisoformat(start_date)
+            origin = d0.year + (d0.timetuple().tm_yday - 1) / 365.25
+            xs, xlabel = [origin + d / 365.25 for d in t_days], "year"
+        else:
+            xs, xlabel = [d / 365.25 for d in t_days], "years from the start"
+    to_x = dict(zip(t_days, xs))
+    positive = [y for ys in (rate, compute, power) for y in ys if y]
+    log_y = bool(positive) and max(positive) / min(positive) > 20
     with _context():
         fig = _figure(2.6, 0.1, 0.66, 0.17, 0.96)
         ax = fig.add_subplot()
-        ax.plot(t_days, clean(compute), color=BINDING, linewidth=1.2, label="compute ceiling K_eff / c_tok")
-        ax.plot(t_days, clean(power), color="#d35400", linewidth=1.2, linestyle="--", label="power ceiling P_IT / e_tok")
-        ax.plot(t_days, clean(rate), color=REALIZED, linewidth=1.8, label="realized rate U · min")
+        ax.plot(xs, clean(compute), color=BINDING, linewidth=1.2, label="compute ceiling K_eff / c_tok")
+        ax.plot(xs, clean(power), color="#d35400", linewidth=1.2, linestyle="--", label="power ceiling P_IT / e_tok")
+        ax.plot(xs, clean(rate), color=REALIZED, linewidth=1.8, label="realized rate U · min")
         for i, d in enumerate(switch_days):
-            ax.axvline(d, color="#555555", linewidth=0.8, linestyle=":", zorder=1,
+            x = to_x.get(d, xs[0] + (d - t_days[0]) * (xs[-1] - xs[0]) / (t_days[-1] - t_days[0]))
+            ax.axvline(x, color="#555555", linewidth=0.8, linestyle=":", zorder=1,
                        label="binding constraint switches" if i == 0 else None)
-        ax.set_xlim(t_days[0], t_days[-1])
-        ax.set_ylim(bottom=0)
+        ax.set_xlim(xs[0], xs[-1])
+        if log_y:
+            ax.set_yscale("log")
+        else:
+            ax.set_ylim(bottom=0)
         ax.yaxis.set_major_formatter(_si_formatter(""))
-        ax.set_ylabel("tokens per second")
-        ax.set_xlabel("days from " + (start_date or "the start"))
+        ax.set_ylabel("tokens per second" + (" (log scale)" if log_y else ""))
+        ax.set_xlabel(xlabel)
         ax.grid(color="#dddddd", linewidth=0.6)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
         return _to_svg(fig, "horizon")
