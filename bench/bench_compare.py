@@ -24,6 +24,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from bench import timeit as fresh  # bench/bench.py: wall times of fresh processes
+
 
 def engine_rate(specs: list[str], runs: int) -> tuple[int, float]:
     """Points and best points/s of evaluating the grid chunk by chunk (no formatting)."""
@@ -59,17 +61,6 @@ def write_rate(specs: list[str], fmt: str, runs: int) -> tuple[int, float]:
         W.write(buf, plan, fmt)
         best = min(best, time.perf_counter() - t0)
     return plan.size, best
-
-
-def fresh(cmd: list[str], runs: int) -> list[float]:
-    """Wall times of `runs` fresh processes (after one warm-up)."""
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    out = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        out.append(time.perf_counter() - t0)
-    return out
 
 
 def main() -> None:
