@@ -468,7 +468,7 @@ def _check_bounds(spec: S.Field, x: float, file: str, path: str, shown: Any) -> 
     if spec.max is not None:
         parts.append(f"{'<' if spec.max_open else '<='} {spec.max:g}{unit}")
     raise ProfileError(f"{path} in {file}: expected a value {' and '.join(parts)}, got {shown!r}"
-                       + (f" (= {x:g}{unit})" if isinstance(shown, str) else ""))
+                       + (f" (= {x:g}{unit})" if isinstance(shown, str) and any(c.isalpha() or c == "%" for c in shown) else ""))
 
 
 def _range(spec: S.Field, v: dict, file: str, path: str) -> Range:
