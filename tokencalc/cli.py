@@ -125,12 +125,6 @@ for _name in COMMAND_MODULES:
         importlib.import_module(f"tokencalc.commands.{_name}").register(app)
 
 
-def all_commands() -> dict[str, Any]:
-    """Every top-level click command, fully built (for tests and documentation)."""
-    group = typer.main.get_group(app)
-    return {name: group.get_command(None, name) for name in group.list_commands(None)}
-
-
 def fail(message: str, code: int = 2) -> None:
     """Print `tokencalc: error: message` on stderr and exit with `code`."""
     sys.stderr.write(f"tokencalc: error: {message}\n")

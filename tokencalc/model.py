@@ -357,12 +357,8 @@ def core(inp: Inputs, c_factor: Any = 1.0, e_factor: Any = 1.0) -> dict[str, Any
     qk = k_eff / c_tok if _known(k_eff, c_tok) else None
     qp = p_it / e_tok if _known(p_it, e_tok) else None
     qk_peak = k_peak / c_tok if _known(k_peak, c_tok) else None
-    if _known(qk, qp):
-        rate = u * _min(qk, qp)
-    elif qk is not None or qp is not None:
-        rate = None  # one ceiling alone does not bound the rate from both sides
-    else:
-        rate = None
+    # One ceiling alone does not bound the rate: it needs both.
+    rate = u * _min(qk, qp) if _known(qk, qp) else None
     horizon = inp.horizon
     tokens = rate * horizon if _known(rate, horizon) else None
     e_it_total = tokens * e_tok if _known(tokens, e_tok) else None
