@@ -29,8 +29,8 @@ from bench import timeit as fresh  # bench/bench.py: wall times of fresh process
 
 def engine_rate(specs: list[str], runs: int) -> tuple[int, float]:
     """Points and best points/s of evaluating the grid chunk by chunk (no formatting)."""
-    from tokencalc import sweep as W
-    from tokencalc.scenario import Request, resolve
+    from tokencalc.analysis import sweep as W
+    from tokencalc.resolve.scenario import Request, resolve
 
     W.tune_allocator()
     axes = [W.parse_vary(s) for s in specs]
@@ -47,8 +47,8 @@ def engine_rate(specs: list[str], runs: int) -> tuple[int, float]:
 
 def write_rate(specs: list[str], fmt: str, runs: int) -> tuple[int, float]:
     """Points and best wall time of evaluating + formatting in process (to memory)."""
-    from tokencalc import sweep as W
-    from tokencalc.scenario import Request, resolve
+    from tokencalc.analysis import sweep as W
+    from tokencalc.resolve.scenario import Request, resolve
 
     W.tune_allocator()
     axes = [W.parse_vary(s) for s in specs]

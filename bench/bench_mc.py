@@ -35,8 +35,8 @@ def main() -> None:
 
     import numpy as np
 
-    from tokencalc import uncertainty as U
-    from tokencalc.scenario import Request, resolve
+    from tokencalc.analysis import uncertainty as U
+    from tokencalc.resolve.scenario import Request, resolve
 
     resolved = resolve(Request(scenario="default-uncertain"))
     U.monte_carlo(resolved, 1000, seed=1)  # warm-up: imports, caches

@@ -11,8 +11,8 @@ from __future__ import annotations
 import statistics
 import time
 
-from tokencalc import horizon as HZ
-from tokencalc.scenario import Request, resolve
+from tokencalc.analysis import horizon as HZ
+from tokencalc.resolve.scenario import Request, resolve
 
 TRAJECTORIES = {
     "facility.power": {"growth": "15 percent/year"},

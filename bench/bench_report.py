@@ -40,9 +40,9 @@ BREAKDOWN = r"""
 import time
 t = [time.perf_counter()]
 def lap(): t.append(time.perf_counter())
-from tokencalc.scenario import Request, resolve
-from tokencalc import report as R
-from tokencalc.model import estimate
+from tokencalc.resolve.scenario import Request, resolve
+from tokencalc.render import report as R
+from tokencalc.core.model import estimate
 lap()
 res = resolve(Request()); result = estimate(res.inputs)
 lap()

@@ -13,9 +13,9 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from tokencalc import calibrate as C
-from tokencalc import measure as M
-from tokencalc import profiles as P
+from tokencalc.calibrate import calibration as C
+from tokencalc.calibrate import nvml as M
+from tokencalc.resolve import profiles as P
 from tokencalc.cli import main
 from tokencalc.errors import InputError
 

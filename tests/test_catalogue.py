@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tokencalc import catalogue
-from tokencalc import profiles as P
-from tokencalc import schema as S
+from tokencalc.render import catalogue
+from tokencalc.resolve import profiles as P
+from tokencalc.resolve import schema as S
 
 BUNDLED = P.bundled_dir()
 FILES = sorted(BUNDLED.rglob("*.toml"))
@@ -208,4 +208,4 @@ def test_check_current_detects_a_stale_file(tmp_path: Path) -> None:
 
 def test_docs_profiles_md_is_current() -> None:
     assert catalogue.check_current(catalogue.default_output()), \
-        "docs/profiles.md is stale: run `python -m tokencalc.catalogue`"
+        "docs/profiles.md is stale: run `python -m tokencalc.render.catalogue`"

@@ -184,7 +184,7 @@ def _commands():
 def test_lazy_index_matches_the_modules():
     import typer.main
 
-    from tokencalc import cli
+    from tokencalc.cli import root as cli
 
     for module in cli.COMMAND_MODULES:
         registered = typer.main.get_group(cli._load(module)).commands
@@ -203,7 +203,7 @@ def test_help_lists_commands_without_importing_them():
 
     code = ("import sys\nfrom tokencalc.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "sys.stderr.write('LOADED=' + ','.join(sorted(m for m in sys.modules if m in ("
-            "'tokencalc.commands.estimate', 'tokencalc.scenario', 'tokencalc.model'))))\n")
+            "'tokencalc.cli.estimate', 'tokencalc.resolve.scenario', 'tokencalc.core.model'))))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "estimate" in out.stdout and "profiles" in out.stdout
     assert out.stderr.strip().endswith("LOADED="), out.stderr
@@ -240,7 +240,7 @@ def test_profiles_list_show_validate_schema(cli):
 
 
 def test_validate_bundled_and_bad(cli, tmp_path):
-    from tokencalc.profiles import bundled_dir
+    from tokencalc.resolve.profiles import bundled_dir
 
     r = cli("profiles", "validate", str(bundled_dir()))
     assert r.code == 0, r.err

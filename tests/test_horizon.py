@@ -1,13 +1,13 @@
-"""`project` and tokencalc.horizon: analytic cases, bookkeeping identities, malformed trajectories."""
+"""`project` and tokencalc.analysis.horizon: analytic cases, bookkeeping identities, malformed trajectories."""
 
 import json
 import math
 
 import pytest
 
-from tokencalc import horizon as HZ
-from tokencalc.commands.project import chart_text, parse_trajectory_flag
-from tokencalc.scenario import Request, resolve
+from tokencalc.analysis import horizon as HZ
+from tokencalc.cli.project import chart_text, parse_trajectory_flag
+from tokencalc.resolve.scenario import Request, resolve
 
 DAY = 86400.0
 YEAR = 365.25 * DAY

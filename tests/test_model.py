@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokencalc.model import Inputs, Lever, classify, estimate, phase_factor, roofline
+from tokencalc.core.model import Inputs, Lever, classify, estimate, phase_factor, roofline
 
 pos = st.floats(min_value=1e-3, max_value=1e3, allow_nan=False, allow_infinity=False)
 
@@ -187,7 +187,7 @@ def test_cooling_caps_p_it():
 
 def test_core_is_vectorized():
     import numpy as np
-    from tokencalc.model import core, with_values
+    from tokencalc.core.model import core, with_values
 
     p = np.array([1e5, 1e6, 1e7])
     r = core(with_values(point(), p_it=p))

@@ -2,9 +2,9 @@
 
 import pytest
 
-from tokencalc import profiles as P
+from tokencalc.resolve import profiles as P
 from tokencalc.errors import ProfileError, UnitError
-from tokencalc.scenario import Request, resolve
+from tokencalc.resolve.scenario import Request, resolve
 
 
 def write(path, text):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tokencalc.model import Inputs, estimate
-from tokencalc.scenario import Request, resolve
+from tokencalc.core.model import Inputs, estimate
+from tokencalc.resolve.scenario import Request, resolve
 
 
 def test_samsi_65b_is_strongly_power_bound_under_the_peak_denominator_on_v100():

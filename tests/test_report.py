@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tokencalc import report as R
-from tokencalc.model import estimate
-from tokencalc.scenario import Request, resolve
+from tokencalc.render import report as R
+from tokencalc.core.model import estimate
+from tokencalc.resolve.scenario import Request, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -418,7 +418,7 @@ def test_uncertainty_section_when_inputs_have_ranges(cli, tmp_path):
 
 
 def test_chart_text_is_escaped_by_matplotlib():
-    from tokencalc import charts
+    from tokencalc.render import charts
 
     svg = charts.ceilings_svg(1e5, 2e5, 7e4, "compute", 0.7, label='<script>alert(1)</script> --> "x"')
     assert "<script" not in svg and "&lt;script&gt;" in svg

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from tokencalc import solve as V
+from tokencalc.analysis import solve as V
 from tokencalc.errors import InputError
 
 # K_eff / c_tok = 1e5 token/s; P_IT / e_tok = 800 kW / 3 J = 266,667 token/s: compute-bound.

@@ -10,10 +10,10 @@ import math
 import numpy as np
 import pytest
 
-from tokencalc import sweep as W
+from tokencalc.analysis import sweep as W
 from tokencalc.errors import InputError
-from tokencalc.model import estimate
-from tokencalc.scenario import Request, resolve
+from tokencalc.core.model import estimate
+from tokencalc.resolve.scenario import Request, resolve
 
 # Without --p-it: the CLI tests vary it.
 BARE = ["--bare", "--k-eff", "1.3e16 FLOP/s", "--c-tok", "1.3e11 FLOP/token", "--e-tok", "3 J/token"]

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tokencalc import uncertainty as U
-from tokencalc.model import estimate
-from tokencalc.scenario import Request, resolve
+from tokencalc.analysis import uncertainty as U
+from tokencalc.core.model import estimate
+from tokencalc.resolve.scenario import Request, resolve
 
 P_IT = 1.0e6          # W
 K_EFF = 1.0e17        # FLOP/s

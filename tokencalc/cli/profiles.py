@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 from typing_extensions import Annotated
 
-from .. import schema as S
+from ..resolve import schema as S
 
 
 class Kind(str, Enum):
@@ -35,7 +35,7 @@ ProfilesOpt = Annotated[Optional[List[str]], typer.Option("--profiles", help="ex
 
 
 def _dirs(profiles: Optional[List[str]]):
-    from ..profiles import search_dirs
+    from ..resolve.profiles import search_dirs
 
     return search_dirs(profiles or [])
 
@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
         profiles: ProfilesOpt = None,
     ) -> None:
         """List the profiles tokencalc can see (bundled and --profiles folders)."""
-        from ..profiles import list_profiles
+        from ..resolve.profiles import list_profiles
 
         entries = list_profiles(kind.value if kind else None, _dirs(profiles))
         if format is ListFormat.json:
@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Show one profile: every value with its unit and its source (JSON: SI values)."""
         from ..errors import ProfileError
-        from ..profiles import list_profiles, load, load_path, looks_like_path
+        from ..resolve.profiles import list_profiles, load, load_path, looks_like_path
 
         dirs = _dirs(profiles)
         if looks_like_path(ref):
@@ -118,7 +118,7 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
         from rich.text import Text
 
-        from ..humanize import si, sig
+        from ..render.humanize import si, sig
 
         console = Console()
         console.print(Text(f"{prof.name}", style="bold"), Text(f"  [{prof.kind} {prof.id}]  {prof.path}", style="dim"))
@@ -150,7 +150,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check profile files: TOML syntax, known keys, units, ranges and references. Exit 2 on the first error list."""
         from ..errors import TokencalcError
-        from ..profiles import load_path, resolve_ref, search_dirs
+        from ..resolve.profiles import load_path, resolve_ref, search_dirs
 
         files: list[Path] = []
         for p in paths:
@@ -188,7 +188,7 @@ def register(app: typer.Typer) -> None:
         check: Annotated[Optional[Path], typer.Option("--check", help="exit 1 if this file is not the current catalogue")] = None,
     ) -> None:
         """Render the Markdown catalogue of the bundled profiles (docs/profiles.md): key figures and sources."""
-        from ..catalogue import check_current, render_markdown
+        from ..render.catalogue import check_current, render_markdown
 
         if check is not None:
             if not check_current(check):

@@ -1,6 +1,6 @@
 """The `tokencalc` command: a thin Typer adapter over the library.
 
-Commands live in `tokencalc.commands.<module>`, each with a `register(app)`.
+Commands live in `tokencalc.cli.<module>`, each with a `register(app)`.
 They are loaded lazily: `tokencalc estimate` imports and builds only the
 estimate command (Typer builds every option of every registered command on
 each run), and `tokencalc --help` lists commands from the index below without
@@ -23,8 +23,8 @@ import typer
 from typer.core import TyperGroup
 from typing_extensions import Annotated
 
-from . import __version__
-from .errors import TokencalcError
+from .. import __version__
+from ..errors import TokencalcError
 
 # Each module registers its commands; order is the order in `--help`.
 COMMAND_MODULES = ["estimate", "project", "compare", "report", "sensitivity", "calibrate", "profiles"]
@@ -50,7 +50,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 def _load(module: str) -> typer.Typer:
     sub = typer.Typer(rich_markup_mode=None, add_completion=False, context_settings=CONTEXT)
-    importlib.import_module(f"tokencalc.commands.{module}").register(sub)
+    importlib.import_module(f"tokencalc.cli.{module}").register(sub)
     return sub
 
 
@@ -122,7 +122,7 @@ def _root(
 _indexed = {module for module, _ in COMMANDS.values()}
 for _name in COMMAND_MODULES:
     if _name not in _indexed:
-        importlib.import_module(f"tokencalc.commands.{_name}").register(app)
+        importlib.import_module(f"tokencalc.cli.{_name}").register(app)
 
 
 def fail(message: str, code: int = 2) -> None:

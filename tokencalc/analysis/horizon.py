@@ -28,10 +28,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import model as M
-from . import schema as S
-from .errors import InputError, ProfileError, TokencalcError
-from .scenario import EXCLUSIVE, numeric_profile_fields
+from ..core import model as M
+from ..resolve import schema as S
+from ..errors import InputError, ProfileError, TokencalcError
+from ..resolve.scenario import EXCLUSIVE, numeric_profile_fields
 
 SCHEMA = "tokencalc.project/1"
 YEAR = 365.25 * 86400.0
@@ -157,7 +157,7 @@ def field_spec(key: str, file: str) -> tuple[S.Field, str, bool]:
             return spec, "peak_flops", True  # type: ignore[return-value]
         if spec is not None and key in DOTTED:
             return spec, DOTTED[key], True
-    from .profiles import _suggest
+    from ..resolve.profiles import _suggest
 
     known = [*VARIABLE_CORE, *DOTTED, "hardware.peak_flops.<precision>", "levers.<id>.c_tok_factor",
              "levers.<id>.e_tok_factor"]
@@ -190,7 +190,7 @@ def time_offset(raw: Any, start_date: str | None, file: str, key: str) -> float:
             raise ProfileError(f"{key} in {file}: the date {d.isoformat()} is before the scenario's start_date "
                                f"{start_date}")
         return (d - start).days * DAY
-    from .units import parse
+    from ..units import parse
 
     x = parse(raw, "time", file=file, key=key)
     if x < 0:
@@ -199,7 +199,7 @@ def time_offset(raw: Any, start_date: str | None, file: str, key: str) -> float:
 
 
 def _value(spec: S.Field, raw: Any, file: str, key: str) -> float:
-    from .profiles import _leaf_value
+    from ..resolve.profiles import _leaf_value
 
     if isinstance(raw, dict):
         raise ProfileError(f"{key} in {file}: a trajectory value must be a single value, not a range or table")
@@ -209,7 +209,7 @@ def _value(spec: S.Field, raw: Any, file: str, key: str) -> float:
 
 def _growth_rate(raw: Any, file: str, key: str) -> tuple[float, float]:
     """(rate per compounding period, period in s) of "30 percent/year"; the period is the unit under the slash."""
-    from .units import parse
+    from ..units import parse
 
     g = parse(raw, "rate", file=file, key=key)
     period = YEAR
@@ -299,7 +299,7 @@ def parse_trajectory(key: str, spec: Any, *, file: str, start_date: str | None, 
 
 def _read_csv(spec: dict, fspec: S.Field, file: str, where: str, start_date: str | None,
               base_dir: Path | None) -> dict:
-    from .units import parse
+    from ..units import parse
 
     if "column" not in spec:
         raise ProfileError(f"{where} in {file}: a csv trajectory needs `column` (the header of the value column)")
@@ -955,7 +955,7 @@ def _sample_times(plan: _Plan, T: float) -> np.ndarray:
 
 def _check_bounds(plan: _Plan, T: float, start_date: str | None) -> None:
     """Every trajectory stays inside its input's allowed range over the horizon (growth can leave it)."""
-    from .profiles import _check_bounds as check
+    from ..resolve.profiles import _check_bounds as check
 
     ts = _sample_times(plan, T)
     for tr in plan.trajs:

@@ -24,10 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from . import model as M
-from . import schema as S
-from .profiles import Range
-from .scenario import numeric_profile_fields
+from ..core import model as M
+from ..resolve import schema as S
+from ..resolve.profiles import Range
+from ..resolve.scenario import numeric_profile_fields
 
 # Percentiles reported by `--mc`: JSON key -> (key of `model.core`, SI unit).
 METRICS: dict[str, tuple[str, str]] = {
@@ -343,8 +343,8 @@ def _profile_source(prof: Any, key: str) -> str:
 
 
 def _unit(kind: str, key: str) -> str:
-    from . import schema as S
-    from .units import DIMENSIONS  # the table only: no pint import
+    from ..resolve import schema as S
+    from ..units import DIMENSIONS  # the table only: no pint import
 
     spec = S.leaf(kind, key)
     return DIMENSIONS[spec.dim][1] if spec is not None else "1"
@@ -492,7 +492,7 @@ def monte_carlo(resolved: Any, n: int, seed: int = 0) -> MCResult:
     """
     import numpy as np
 
-    from .errors import InputError
+    from ..errors import InputError
 
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_SAMPLES:
         raise InputError(f"--mc: expected a number of samples from 1 to {MAX_SAMPLES:,}, got {n!r}")
@@ -540,7 +540,7 @@ def tornado(resolved: Any, metric: str = "token_rate_tokens_per_s") -> list[Swin
     """
     import numpy as np
 
-    from .errors import InputError
+    from ..errors import InputError
 
     if metric not in METRICS:
         raise InputError(f"--metric {metric!r}: expected one of {', '.join(METRICS)}")
@@ -607,7 +607,7 @@ def tornado_figure(swings: list[Swing], title: str | None = None) -> Any:
     import matplotlib
     from matplotlib.figure import Figure
 
-    from .errors import InputError
+    from ..errors import InputError
 
     drawable = [s for s in swings if s.swing is not None]
     if not drawable:
@@ -647,7 +647,7 @@ def _prefix(x: float) -> tuple[float, str]:
 
 def human(x: float | None, unit: str) -> str:
     """An SI value in the unit planners read (kWh prices, days), for tables and charts only."""
-    from . import humanize as H
+    from ..render import humanize as H
 
     if x is None:
         return "—"
@@ -672,7 +672,7 @@ def human(x: float | None, unit: str) -> str:
 
 def human_range(low: float, mode: float, high: float, unit: str) -> str:
     """`low … mode … high unit` with one unit and one SI prefix, for tables and charts only."""
-    from . import humanize as H
+    from ..render import humanize as H
 
     factor, label = {"USD/J": (3.6e6, "USD/kWh"), "kgCO2e/J": (3.6e6, "kg/kWh"), "s": (1 / 86400, "day"),
                      "1": (1.0, "")}.get(unit, (1.0, unit))

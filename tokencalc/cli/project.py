@@ -13,9 +13,9 @@ from typing import Any, List, Optional
 import typer
 from typing_extensions import Annotated
 
-from .. import humanize as H
+from ..render import humanize as H
 from ..errors import InputError
-from .common import scenario_argument, scenario_options
+from .options import scenario_argument, scenario_options
 
 
 class ProjectFormat(str, Enum):
@@ -291,8 +291,8 @@ def register(app: typer.Typer) -> None:
 
           tokencalc project iea-energy-and-ai -f json --no-series
         """
-        from .. import horizon as HZ
-        from ..scenario import resolve
+        from ..analysis import horizon as HZ
+        from ..resolve.scenario import resolve
 
         resolved = resolve(request)
         extra = dict(parse_trajectory_flag(t) for t in (trajectory or []))

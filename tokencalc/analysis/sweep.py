@@ -19,9 +19,9 @@ from typing import Any, BinaryIO, Callable, Iterator
 
 import numpy as np
 
-from . import schema as S
-from .errors import InputError
-from .model import Inputs, classify, core, gate_levers, with_values
+from ..resolve import schema as S
+from ..errors import InputError
+from ..core.model import Inputs, classify, core, gate_levers, with_values
 
 SCHEMA = "tokencalc.sweep/1"
 CHUNK = 1 << 16            # points per chunk: the working set stays in cache-sized arrays
@@ -56,7 +56,7 @@ RESULT_COLUMNS = (
 
 def unit_of(key: str) -> str:
     """SI unit of a core key ("1" for plain numbers)."""
-    from .units import DIMENSIONS
+    from ..units import DIMENSIONS
 
     return DIMENSIONS[S.CORE[key].dim][1]
 
@@ -88,7 +88,7 @@ class Axis:
 
 def check_key(key: str, allowed: tuple[str, ...], what: str) -> str:
     """Normalize `p-it` to `p_it` and check it is one of `allowed` (with did-you-mean)."""
-    from .profiles import _suggest
+    from ..resolve.profiles import _suggest
 
     k = key.strip().lower().replace("-", "_")
     if k in allowed:
@@ -111,7 +111,7 @@ def _value(text: str, key: str, where: str) -> float:
             return float(t)
         except ValueError:
             pass
-    from .units import parse
+    from ..units import parse
 
     return parse(t, spec.dim, key=where)
 
@@ -208,7 +208,7 @@ def flag_text(key: str, value: float) -> str:
 
 def conflicts(keys: list[str], flags: dict[str, str]) -> None:
     """Refuse two answers to the same question: a key varied twice, or varied and flagged."""
-    from .scenario import EXCLUSIVE
+    from ..resolve.scenario import EXCLUSIVE
 
     def group(k: str) -> tuple[str, ...]:
         return next((g for g in EXCLUSIVE if k in g), (k,))
@@ -514,7 +514,7 @@ class Summary:
 
     def lines(self, limit: int = 12) -> list[str]:
         """Human-readable closing lines (for stderr)."""
-        from . import humanize as H
+        from ..render import humanize as H
 
         total = self.plan.size
         if self.unknown == total:

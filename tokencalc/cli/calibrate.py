@@ -96,7 +96,7 @@ def calibrate(
     `# scrape at <ISO time>` line before each scrape, else by --interval.
     """
     from .. import __version__
-    from .. import calibrate as C
+    from ..calibrate import calibration as C
     from ..units import parse
 
     clock = C.Clock(utc_offset)
@@ -156,8 +156,8 @@ def measure(
     or from a --bench file the command writes.
     """
     from .. import __version__
-    from .. import calibrate as C
-    from .. import measure as M
+    from ..calibrate import calibration as C
+    from ..calibrate import nvml as M
     from ..units import parse
 
     step = parse(interval, "time", key="--interval")
@@ -233,7 +233,7 @@ def _tokens(text: Optional[str], bench: Any, basis: str) -> Optional[int]:
 
 def _idle_window(text: str, devices: dict, clock: Any) -> Any:
     """Parse START:END / START..END (ISO times or offsets) into a Window."""
-    from .. import calibrate as C
+    from ..calibrate import calibration as C
     from ..errors import TokencalcError
 
     candidates = [text.split("..", 1)] if ".." in text else [[text[:i], text[i + 1:]] for i, ch in enumerate(text) if ch == ":"]
@@ -252,8 +252,8 @@ def _idle_window(text: str, devices: dict, clock: Any) -> Any:
 def _reference(c_tok: Optional[str], workload: Optional[str], hardware: Optional[str], precision: Optional[str],
                sm_ref: float, dirs: Optional[List[Path]], warnings: list) -> Any:
     """c_tok, peak and TDP from flags and profiles."""
-    from .. import calibrate as C
-    from .. import profiles as P
+    from ..calibrate import calibration as C
+    from ..resolve import profiles as P
     from ..units import parse
 
     if not sm_ref > 0:
@@ -292,7 +292,7 @@ def _reference(c_tok: Optional[str], workload: Optional[str], hardware: Optional
 
 def _finish(result: dict, fmt: Format, write_profile: Optional[Path], force: bool, name: str, command: str) -> None:
     """Write the profile (if asked), print the result, list warnings on stderr."""
-    from .. import calibrate as C
+    from ..calibrate import calibration as C
 
     if write_profile is not None:
         text = C.profile_fragment(result, name=name, command=command)

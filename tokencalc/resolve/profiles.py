@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import schema as S
-from .errors import ProfileError, where
+from ..errors import ProfileError, where
 
 try:  # Python >= 3.11
     import tomllib
@@ -111,7 +111,7 @@ def bundled_dir() -> Path:
 
 
 def _data_dir(name: str) -> Path:
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the tokencalc package
     inside = here / name  # wheel: force-included under the package
     if inside.is_dir():
         return inside
@@ -446,7 +446,7 @@ def _leaf_value(spec: S.Field, v: Any, file: str, path: str) -> tuple[Any, Range
 
 
 def _quantity(spec: S.Field, v: Any, file: str, path: str) -> float:
-    from .units import parse  # pint only when a quantity is actually read
+    from ..units import parse  # pint only when a quantity is actually read
 
     x = parse(v, spec.dim, file=file, key=path)
     _check_bounds(spec, x, file, path, v)
@@ -458,7 +458,7 @@ def _check_bounds(spec: S.Field, x: float, file: str, path: str, shown: Any) -> 
     hi_ok = spec.max is None or (x < spec.max if spec.max_open else x <= spec.max)
     if lo_ok and hi_ok:
         return
-    from .units import DIMENSIONS
+    from ..units import DIMENSIONS
 
     unit = DIMENSIONS[spec.dim][1]
     unit = "" if unit == "1" else f" {unit}"

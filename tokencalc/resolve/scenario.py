@@ -13,9 +13,9 @@ from typing import Any
 
 from . import profiles as P
 from . import schema as S
-from .errors import InputError
-from .model import Inputs, Lever, Provenance
-from .units import DIMENSIONS
+from ..errors import InputError
+from ..core.model import Inputs, Lever, Provenance
+from ..units import DIMENSIONS
 
 DEFAULT_SCENARIO = "default"
 DEFAULT_HORIZON_S = 365 * 86400.0

@@ -10,7 +10,7 @@ from typing import Any, Optional
 import typer
 from typing_extensions import Annotated
 
-from .common import scenario_argument, scenario_options
+from .options import scenario_argument, scenario_options
 
 
 class Paper(str, Enum):
@@ -80,9 +80,9 @@ def register(app: typer.Typer) -> None:
 
           tokencalc report my-scenario.toml -o appendix.html --paper letter
         """
-        from .. import report as R
-        from ..model import estimate
-        from ..scenario import resolve
+        from ..render import report as R
+        from ..core.model import estimate
+        from ..resolve.scenario import resolve
 
         kind = R.output_format(output)
         R.check_writable(output, force)  # fail before the render, not after

@@ -9,8 +9,8 @@ from typing import Optional
 import typer
 from typing_extensions import Annotated
 
-from ..formats import OutputFormat
-from .common import scenario_argument, scenario_options
+from ..render.formats import OutputFormat
+from .options import scenario_argument, scenario_options
 
 
 class FailIf(str, Enum):
@@ -55,8 +55,8 @@ def register(app: typer.Typer) -> None:
 
           tokencalc estimate --bare --k-eff "1.3e16 FLOP/s" --c-tok "1.3e11 FLOP/token" --e-tok "3 J/token" --p-it "800 kW"
         """
-        from ..model import estimate as run
-        from ..scenario import resolve
+        from ..core.model import estimate as run
+        from ..resolve.scenario import resolve
 
         resolved = resolve(request)
         result = run(resolved.inputs)
@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
 
             print_estimate_mc(result, resolved, mc, seed, format)
         elif format is OutputFormat.table:
-            from ..display import print_estimate
+            from ..render.terminal import print_estimate
 
             print_estimate(result)
         else:

@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any, Callable
 
 from . import humanize as H
-from .model import Result
+from ..core.model import Result
 
 
 class OutputFormat(str, Enum):

@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from .calibrate import ENERGY, GPU_UTIL, POWER, Device
-from .errors import InputError
+from .calibration import ENERGY, GPU_UTIL, POWER, Device
+from ..errors import InputError
 
 SOURCE = "nvml"
 

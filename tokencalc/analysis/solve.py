@@ -16,9 +16,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import schema as S
-from .errors import InputError
-from .model import Inputs, core, gate_levers, with_values
+from ..resolve import schema as S
+from ..errors import InputError
+from ..core.model import Inputs, core, gate_levers, with_values
 
 SCHEMA = "tokencalc.solve/1"
 CHECK_TOLERANCE = 1e-9
@@ -96,7 +96,7 @@ def check_key(key: str) -> str:
     Raises:
         InputError: unknown key (with a suggestion) or a key that cannot move the crossover.
     """
-    from .profiles import _suggest
+    from ..resolve.profiles import _suggest
 
     k = key.strip().lower().replace("-", "_")
     if k in SOLVABLE:
@@ -210,7 +210,7 @@ def solve(inp: Inputs, key: str, *, current: float | None = None, binding_now: s
         The solution; `value` None with a `reason` when no crossover exists in the
         admissible range.
     """
-    from .units import DIMENSIONS
+    from ..units import DIMENSIONS
 
     unit = DIMENSIONS[S.CORE[key].dim][1]
     sol = Solution(key, unit, None, current=current, binding_now=binding_now)
@@ -318,7 +318,7 @@ def _why_cancels(key: str, inp: Inputs) -> str:
 
 
 def _fmt(x: float, unit: str) -> str:
-    from . import humanize as H
+    from ..render import humanize as H
 
     if unit == "1":
         return H.sig(x, 4)

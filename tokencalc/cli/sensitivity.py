@@ -18,7 +18,7 @@ from typing import Any, Optional
 import typer
 from typing_extensions import Annotated
 
-from .common import scenario_argument, scenario_options
+from .options import scenario_argument, scenario_options
 
 SCHEMA = "tokencalc.sensitivity/1"
 BAR_WIDTH = 12
@@ -59,9 +59,9 @@ def register(app: typer.Typer) -> None:
 
           tokencalc sensitivity default-uncertain --metric cost_usd --chart tornado.svg
         """
-        from .. import uncertainty as U
+        from ..analysis import uncertainty as U
         from ..errors import InputError
-        from ..scenario import resolve
+        from ..resolve.scenario import resolve
 
         if chart is not None and chart.suffix.lower() != ".svg":
             raise InputError(f"--chart {str(chart)!r}: expected a file name ending in .svg")
@@ -96,7 +96,7 @@ def _chart_title(scenario: str | None, metric: str) -> str:
 
 def to_json(scenario: str | None, metric: str, swings: list, ranges: Any) -> str:
     """The sensitivity JSON document (SI units, swings largest first)."""
-    from .. import uncertainty as U
+    from ..analysis import uncertainty as U
 
     doc = {
         "schema": SCHEMA,
@@ -151,7 +151,7 @@ def tornado_renderable(scenario: str | None, metric: str, swings: list, ranges: 
     from rich.table import Table
     from rich.text import Text
 
-    from .. import uncertainty as U
+    from ..analysis import uncertainty as U
 
     unit = U.METRICS[metric][1]
     parts: list[Any] = [Text(f"{scenario or 'estimate'}: sensitivity of {metric}", style="bold")]
@@ -198,7 +198,7 @@ def _scale(x: float, unit: str) -> tuple[float, str]:
 
 
 def _scaled(x: float | None, scale: float) -> str:
-    from .. import humanize as H
+    from ..render import humanize as H
 
     return "—" if x is None else H.sig(x / scale)
 
@@ -215,7 +215,7 @@ def mc_renderable(mc: Any, point: dict[str, Any]) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    from .. import uncertainty as U
+    from ..analysis import uncertainty as U
 
     parts: list[Any] = []
     title = f"Monte Carlo: {mc.samples:,} samples, seed {mc.seed}"
@@ -260,9 +260,9 @@ def print_estimate_mc(result: Any, resolved: Any, n: int | None, seed: int | Non
     Raises:
         InputError: `--seed` without `--mc`, or N / S out of range.
     """
-    from .. import uncertainty as U
+    from ..analysis import uncertainty as U
     from ..errors import InputError
-    from ..formats import OutputFormat
+    from ..render.formats import OutputFormat
 
     if n is None:
         raise InputError("--seed needs --mc N (the number of Monte Carlo samples)")
@@ -271,7 +271,7 @@ def print_estimate_mc(result: Any, resolved: Any, n: int | None, seed: int | Non
     if fmt is OutputFormat.table:
         from rich.console import Console
 
-        from ..display import print_estimate
+        from ..render.terminal import print_estimate
 
         console = Console()
         print_estimate(result, console)
@@ -295,9 +295,9 @@ def print_estimate_mc(result: Any, resolved: Any, n: int | None, seed: int | Non
 
 def mc_latex(mc: Any) -> str:
     """The percentile band as a booktabs table (appended to `estimate -f latex --mc`)."""
-    from .. import humanize as H
-    from .. import uncertainty as U
-    from ..formats import LATEX_UNITS, latex_escape
+    from ..render import humanize as H
+    from ..analysis import uncertainty as U
+    from ..render.formats import LATEX_UNITS, latex_escape
 
     pb = "unknown" if mc.p_power_bound is None else f"{100 * mc.p_power_bound:.3g}\\,\\%"
     lines = [r"\begin{table}[ht]", r"\centering",
@@ -314,7 +314,7 @@ def mc_latex(mc: Any) -> str:
 
 def mc_markdown(mc: Any) -> str:
     """The percentile band as a Markdown table (appended to `estimate -f markdown --mc`)."""
-    from .. import uncertainty as U
+    from ..analysis import uncertainty as U
 
     out = ["", f"**Monte Carlo** ({mc.samples:,} samples, seed {mc.seed}): "
            + (U.NO_RANGES if not mc.has_ranges else

@@ -15,8 +15,8 @@ from typing import Any, Callable, List, Optional
 import typer
 from typing_extensions import Annotated
 
-from .. import schema as S
-from ..scenario import Request
+from ..resolve import schema as S
+from ..resolve.scenario import Request
 
 PANEL_CORE = "Core inputs (override the scenario)"
 PANEL_PROFILES = "Profiles"

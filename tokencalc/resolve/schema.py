@@ -260,7 +260,7 @@ def json_schema(kind: str) -> dict:
                     num["exclusiveMaximum" if spec.max_open else "maximum"] = spec.max
                 out["anyOf"] = [num, {"type": "string"}, rng]
             else:
-                from .units import DIMENSIONS  # light: no pint import
+                from ..units import DIMENSIONS  # light: no pint import
                 out["description"] += f" [{DIMENSIONS[spec.dim][1]}]"
                 out["anyOf"] = [{"type": "string", "pattern": r"^\s*[-+0-9.eE]+\s*\S.*$"}, rng]
                 if spec.example:

@@ -21,7 +21,7 @@ from typing import Any, BinaryIO, Callable, Iterator, List, Optional
 import typer
 from typing_extensions import Annotated
 
-from .common import PANEL_PROFILES, SHARED, request_from, scenario_argument, scenario_options
+from .options import PANEL_PROFILES, SHARED, request_from, scenario_argument, scenario_options
 from .estimate import FAIL_CODE, FailIf, check_fail_if
 
 
@@ -155,7 +155,7 @@ def _render_compare(rows: list, mode: str) -> None:
     from rich import box
     from rich.table import Table
 
-    from .. import compare as C
+    from ..analysis import compare as C
 
     t = Table(box=box.SIMPLE_HEAVY, header_style="bold", title="tokencalc compare", title_justify="left")
     t.add_column("Row")
@@ -189,8 +189,8 @@ def _resolve_with(request, values: dict[str, float], replace_partners: bool = Fa
     With `replace_partners`, flags that answer the same question as a key (and the
     key's own flag) give way to it: `solve --for p_it --p-facility 2MW` solves for P_IT.
     """
-    from ..scenario import EXCLUSIVE, resolve
-    from ..sweep import flag_text
+    from ..resolve.scenario import EXCLUSIVE, resolve
+    from ..analysis.sweep import flag_text
 
     flags = dict(request.flags)
     if replace_partners:
@@ -205,8 +205,8 @@ def _sweep_table(plan, cols: dict, summary) -> None:
     from rich import box
     from rich.table import Table
 
-    from .. import humanize as H
-    from ..sweep import LABELS
+    from ..render import humanize as H
+    from ..analysis.sweep import LABELS
 
     t = Table(box=box.SIMPLE_HEAVY, header_style="bold")
     for a in plan.axes:
@@ -266,7 +266,7 @@ class _Progress:
 
 def _nominal(key: str) -> float:
     """A reference value for a key the scenario does not set (its schema example)."""
-    from .. import schema as S
+    from ..resolve import schema as S
     from ..units import parse
 
     f = S.CORE[key]
@@ -300,8 +300,8 @@ def _current(key: str, inputs, values: dict, flags: dict) -> Optional[float]:
 def _solve_table(sol, scenario: Optional[str]) -> None:
     from rich.text import Text
 
-    from .. import humanize as H
-    from ..solve import message
+    from ..render import humanize as H
+    from ..analysis.solve import message
 
     con = _stdout_console()
     fmt = (lambda x: H.sig(x, 4)) if sol.unit == "1" else (lambda x: H.si(x, sol.unit, 4))
@@ -358,7 +358,7 @@ def register(app: typer.Typer) -> None:
 
           tokencalc compare a.toml b.toml --facility industry-average,hyperscale-leader
         """
-        from .. import compare as C
+        from ..analysis import compare as C
 
         dirs = request.profile_dirs
         kinds = {"hardware": "hardware", "facility": "facility", "workload": "workload", "lever": "lever"}
@@ -415,7 +415,7 @@ def register(app: typer.Typer) -> None:
 
           tokencalc sweep --vary "p_facility=log:100 kW:100 MW:50" --vary devices=256,512,1024,2048 -f jsonl
         """
-        from .. import sweep as W
+        from ..analysis import sweep as W
         from ..errors import InputError
 
         axes = [W.parse_vary(v) for v in (vary or [])]
@@ -476,10 +476,10 @@ def register(app: typer.Typer) -> None:
         """
         import json
 
-        from .. import solve as V
+        from ..analysis import solve as V
         from ..errors import InputError
-        from ..model import estimate as run
-        from ..scenario import resolve
+        from ..core.model import estimate as run
+        from ..resolve.scenario import resolve
         if not for_:
             raise InputError(f"solve needs --for KEY (one of {', '.join(V.SOLVABLE)})")
         key = V.check_key(for_)

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from . import humanize as H
 from .formats import finding
-from .model import Result
+from ..core.model import Result
 
 
 def estimate_renderable(result: Result, title: str | None = None) -> Group:

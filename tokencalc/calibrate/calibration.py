@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import InputError
+from ..errors import InputError
 
 SCHEMA = "tokencalc.calibrate/1"
 GAP_FACTOR = 5.0  # an interval longer than this many median intervals is a gap
@@ -696,7 +696,7 @@ def parse_time(text: str, clock: Clock, *, what: str) -> tuple[str, float]:
         return "tod", int(h) * 3600 + int(mi) * 60 + int(sec or 0) + float(frac or 0)
     if re.match(r"^\d{4}[-/]\d{2}[-/]\d{2}", s):
         raise InputError(f"{what}: could not read {text!r} as a time; expected ISO 8601 such as 2024-05-01T12:00:05")
-    from .units import parse
+    from ..units import parse
 
     return "offset", parse(s.lstrip("+"), "time", key=what)
 
@@ -1173,6 +1173,6 @@ def write_profile(path: str | os.PathLike, text: str, *, force: bool = False) ->
     Raises:
         OutputExistsError: the file exists and `force` is False.
     """
-    from .fileio import write_atomic
+    from ..fileio import write_atomic
 
     return write_atomic(path, text, force=force, flag="--write-profile")

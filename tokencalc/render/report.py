@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 from urllib.parse import unquote, urlsplit
 
-from . import __version__, fileio
+from .. import __version__, fileio
 from . import humanize as H
-from .errors import InputError, TokencalcError
+from ..errors import InputError, TokencalcError
 
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
@@ -48,7 +48,7 @@ class ReportError(TokencalcError):
 
 def templates_dir() -> Path:
     """The bundled templates folder (inside the wheel, or at the repo root in a checkout)."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the tokencalc package
     inside = here / "templates"
     return inside if inside.is_dir() else here.parent / "templates"
 
@@ -574,7 +574,7 @@ def horizon_section(resolved: Any) -> dict[str, Any] | None:
     if scen is None or not scen.raw.get("trajectory"):
         return None
     try:
-        from . import horizon
+        from ..analysis import horizon
     except ImportError:
         return None
     if not hasattr(horizon, "project"):
@@ -616,7 +616,7 @@ def uncertainty_section(resolved: Any, n: int = MC_SAMPLES, seed: int = MC_SEED)
     if not any(p.ranges for p in resolved.profiles()):
         return None
     try:
-        from . import uncertainty
+        from ..analysis import uncertainty
     except ImportError:
         return None
     if not all(hasattr(uncertainty, f) for f in ("monte_carlo", "tornado", "tornado_svg")):
@@ -674,7 +674,7 @@ def render_html(resolved: Any, *, argv: Sequence[str], template_dir: str | os.Pa
     import jinja2
     from markupsafe import Markup
 
-    from .model import estimate
+    from ..core.model import estimate
 
     if paper not in PAPER_SIZES:
         raise InputError(f"--paper {paper!r}: expected one of {', '.join(PAPER_SIZES)}")
@@ -691,7 +691,7 @@ def render_html(resolved: Any, *, argv: Sequence[str], template_dir: str | os.Pa
 
 def estimate_of(resolved: Any) -> Any:
     """`model.estimate` of the resolved inputs."""
-    from .model import estimate
+    from ..core.model import estimate
 
     return estimate(resolved.inputs)
 

@@ -18,10 +18,10 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import humanize as H
-from .errors import InputError
-from .model import Result, estimate
-from .scenario import Request, Resolved, resolve
+from ..render import humanize as H
+from ..errors import InputError
+from ..core.model import Result, estimate
+from ..resolve.scenario import Request, Resolved, resolve
 
 SCHEMA = "tokencalc.compare/1"
 AXES = ("hardware", "facility", "workload", "lever")
@@ -101,7 +101,7 @@ def expand_all(items: list[str], kind: str, dirs: list[str]) -> list[str]:
     """Replace the item `all` by every profile id of `kind` visible in the profile folders."""
     if "all" not in items:
         return items
-    from .profiles import list_profiles, search_dirs
+    from ..resolve.profiles import list_profiles, search_dirs
 
     every = [e.id for e in list_profiles(kind, search_dirs(dirs))]
     out: list[str] = []
@@ -150,7 +150,7 @@ def build_rows(base: Request, specs: list[Variant], skipped: list[str] | None = 
     Raises:
         TokencalcError: a row that cannot be resolved, named by its label.
     """
-    from .errors import TokencalcError
+    from ..errors import TokencalcError
 
     rows = []
     for v in specs:
@@ -184,7 +184,7 @@ def relative(rows: list[Row], mode: str = "first") -> None:
 
 def sort_rows(rows: list[Row], key: str, reverse: bool = False) -> list[Row]:
     """Rows ordered best first by `key` (a short name of :data:`SORT_KEYS` or an estimate JSON key); unknowns last."""
-    from .profiles import _suggest
+    from ..resolve.profiles import _suggest
 
     if key in SORT_KEYS:
         json_key, desc = SORT_KEYS[key]
@@ -295,7 +295,7 @@ def to_markdown(rows: list[Row], mode: str) -> str:
 
 def to_latex(rows: list[Row], mode: str) -> str:
     """A booktabs table (needs \\usepackage{booktabs}); SI numbers typeset as m×10^e."""
-    from .formats import latex_escape
+    from ..render.formats import latex_escape
 
     num = lambda x: "---" if x is None else f"${H.latex_number(x)}$"  # noqa: E731
     lines = [r"% tokencalc compare — requires \usepackage{booktabs}", r"\begin{table}[ht]", r"\centering",

@@ -1,1 +1,0 @@
-"""CLI commands: each module exposes `register(app)`."""
