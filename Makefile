@@ -22,11 +22,7 @@ $(VENV)/.test-installed: $(VENV)/.installed pyproject.toml
 
 install: $(VENV)/.installed
 
-$(VENV)/.report-installed: $(VENV)/.installed pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[report]'
-	@touch $@
-
-demo: $(VENV)/.report-installed
+demo: $(VENV)/.installed
 	$(BIN)/tokencalc estimate
 	$(BIN)/tokencalc report -o $(DEMO_REPORT) --force
 	@echo "The default report is in $(CURDIR)/$(DEMO_REPORT) (open it in a browser; '-o report.pdf' writes a PDF)."
@@ -34,7 +30,7 @@ demo: $(VENV)/.report-installed
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -q
 
-bench: $(VENV)/.report-installed   # every figure quoted in closing notes
+bench: $(VENV)/.installed   # every figure quoted in closing notes
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/bench_project.py
 	$(BIN)/python bench/bench_compare.py

@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from bench import timeit as fresh  # bench/bench.py: wall times of fresh processes
@@ -30,12 +29,11 @@ from bench import timeit as fresh  # bench/bench.py: wall times of fresh process
 def engine_rate(specs: list[str], runs: int) -> tuple[int, float]:
     """Points and best points/s of evaluating the grid chunk by chunk (no formatting)."""
     from tokencalc.analysis import sweep as W
-    from tokencalc.resolve.scenario import Request, resolve
+    from tokencalc.cli.sweep import tune_allocator
+    from tokencalc.resolve.scenario import Request
 
-    W.tune_allocator()
-    axes = [W.parse_vary(s) for s in specs]
-    req = Request(flags={a.key: W.flag_text(a.key, a.values[0]) for a in axes})
-    plan = W.make_plan(resolve(replace(req)).inputs, axes)
+    tune_allocator()
+    plan = W.plan_request(Request(), specs)
     best = 0.0
     for _ in range(runs):
         t0 = time.perf_counter()
@@ -48,17 +46,17 @@ def engine_rate(specs: list[str], runs: int) -> tuple[int, float]:
 def write_rate(specs: list[str], fmt: str, runs: int) -> tuple[int, float]:
     """Points and best wall time of evaluating + formatting in process (to memory)."""
     from tokencalc.analysis import sweep as W
-    from tokencalc.resolve.scenario import Request, resolve
+    from tokencalc.cli.sweep import tune_allocator
+    from tokencalc.render import stream
+    from tokencalc.resolve.scenario import Request
 
-    W.tune_allocator()
-    axes = [W.parse_vary(s) for s in specs]
-    req = Request(flags={a.key: W.flag_text(a.key, a.values[0]) for a in axes})
-    plan = W.make_plan(resolve(req).inputs, axes)
+    tune_allocator()
+    plan = W.plan_request(Request(), specs)
     best = float("inf")
     for _ in range(runs):
         buf = io.BytesIO()
         t0 = time.perf_counter()
-        W.write(buf, plan, fmt)
+        stream.write(buf, plan, fmt)
         best = min(best, time.perf_counter() - t0)
     return plan.size, best
 

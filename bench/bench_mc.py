@@ -53,9 +53,12 @@ def main() -> None:
     b1 = time.perf_counter()
     r = U.evaluate(resolved.inputs, ranges.inputs, cols)
     b2 = time.perf_counter()
-    for core_key, _ in U.METRICS.values():
-        if r[core_key] is not None and np.ndim(r[core_key]):
-            np.quantile(r[core_key], [0.05, 0.5, 0.95])
+    from tokencalc.core import fields as F
+
+    for key in U.METRICS:
+        v = r[F.field(key).engine]
+        if v is not None and np.ndim(v):
+            np.quantile(v, [0.05, 0.5, 0.95])
     b3 = time.perf_counter()
 
     exe = shutil.which("tokencalc", path=str(Path(sys.executable).parent)) or "tokencalc"

@@ -40,21 +40,21 @@ BREAKDOWN = r"""
 import time
 t = [time.perf_counter()]
 def lap(): t.append(time.perf_counter())
-from tokencalc.resolve.scenario import Request, resolve
+from tokencalc.analysis.appendix import appendix
 from tokencalc.render import report as R
-from tokencalc.core.model import estimate
+from tokencalc.resolve.scenario import Request
 lap()
-res = resolve(Request()); result = estimate(res.inputs)
+app = appendix(Request())
 lap()
 import matplotlib.figure, matplotlib.backends.backend_svg
 lap()
-html = R.render_html(res, argv=["tokencalc", "report"], result=result)
+html = R.render_html(app, argv=["tokencalc", "report"])
 lap()
 import weasyprint
 lap()
 pdf, _ = R.html_to_pdf(html, R.template_folder(None))
 lap()
-names = ["tokencalc imports", "resolve + estimate", "import matplotlib", "charts + HTML", "import weasyprint",
+names = ["tokencalc imports", "resolve + analyses", "import matplotlib", "charts + HTML", "import weasyprint",
          "WeasyPrint layout + PDF"]
 for name, a, b in zip(names, t, t[1:]):
     print(f"  {name:26} {b - a:6.3f} s")

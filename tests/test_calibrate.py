@@ -13,8 +13,8 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from tokencalc.calibrate import calibration as C
-from tokencalc.calibrate import nvml as M
+import tokencalc.calibration as C
+from tokencalc.calibration import nvml as M
 from tokencalc.resolve import profiles as P
 from tokencalc.cli import main
 from tokencalc.errors import InputError
@@ -302,6 +302,109 @@ def test_c_tok_from_workload_profile(capsys):
     assert r["k_eff_flop_per_s"] == pytest.approx(450.0 * expected)
 
 
+def write_workload(tmp_path: Path, name: str, model: str) -> str:
+    """A small workload profile with the given [model] lines (precision fp16)."""
+    p = tmp_path / f"{name}.toml"
+    p.write_text(f'kind = "workload"\nname = "{name}"\n\n[model]\n{model}\n\n'
+                 '[operating_point]\nprecision = "fp16"\n')
+    return str(p)
+
+
+def core_figures(n_dev: int, rate_per_device: float, e_tok: float, **refs: str) -> dict:
+    """What the core computes for a measurement: resolve the profiles, then `tokencalc.core.evaluate`."""
+    from dataclasses import replace
+
+    from tokencalc.core import evaluate
+    from tokencalc.resolve.scenario import Request, resolve
+
+    inputs = resolve(Request(bare=True, refs=refs)).inputs
+    return evaluate(replace(inputs, devices=n_dev, throughput_per_device=rate_per_device, e_tok=e_tok,
+                            e_tok_boundary="accelerator"))
+
+
+def test_active_params_alone_give_no_c_tok(tmp_path, capsys):
+    # c_tok is 2 N_active + 2 n_layers n_ctx d_attn or nothing: never the attention term silently dropped
+    wl = write_workload(tmp_path, "partial", "active_params = 8e9")
+    r = run_json(capsys, "calibrate", "-p", UNITS, "--bench", BENCH, "--workload", wl, "--hardware", "h100-sxm")
+    assert r["c_tok_flop_per_token"] is None and r["c_tok_source"] is None
+    assert r["k_eff_flop_per_s"] is None and r["eta_k"] is None
+    assert r["e_ref_j_per_token"] is None and r["eta_e"] is None
+    assert r["k_peak_flop_per_s"] == pytest.approx(2 * P.load("h100-sxm", "hardware").get("peak_flops.fp16"))
+    assert r["e_tok_j_per_token"] == pytest.approx(1.0)
+    assert any("workload partial gives no complete c_tok" in w for w in r["warnings"])
+    assert core_figures(2, 225.0, 1.0, workload=wl, hardware="h100-sxm")["c_tok_base"] is None
+    full = write_workload(tmp_path, "given", 'c_tok = "1.6e10 FLOP/token"')
+    r = run_json(capsys, "calibrate", "-p", UNITS, "--bench", BENCH, "--workload", full)
+    assert r["c_tok_flop_per_token"] == pytest.approx(1.6e10)
+    assert r["c_tok_source"] == "workload given: model.c_tok"
+
+
+@pytest.mark.parametrize("workload,hardware", [("dense-65b-fp16", "h100-sxm"), ("deepseek-v3", "h200-sxm"),
+                                               ("llama-3.1-8b", "a100-sxm-80gb")])
+def test_estimators_equal_the_core(capsys, workload, hardware):
+    r = run_json(capsys, "calibrate", "-p", UNITS, "--bench", BENCH, "--workload", workload, "--hardware", hardware)
+    core = core_figures(r["devices"], r["throughput_per_device_tokens_per_s"], r["e_tok_j_per_token"],
+                        workload=workload, hardware=hardware)
+    assert r["c_tok_flop_per_token"] == core["c_tok_base"] is not None
+    assert r["c_tok_source"] == f"workload {workload}: 2 N_active + 2 n_layers n_ctx d_attn"
+    assert core["k_eff_convention"] == "realized"
+    assert r["k_eff_flop_per_s"] == core["k_eff"]
+    assert r["k_peak_flop_per_s"] == core["k_peak"]
+    assert r["eta_k"] == core["eta_k"] is not None
+    assert r["e_ref_j_per_token"] == core["e_ref"]
+    assert r["eta_e"] == core["eta_e"] is not None
+
+
+def test_estimators_equal_estimate(cli):
+    r = cli("calibrate", "-p", UNITS, "--bench", BENCH, "--workload", "dense-65b-fp16", "--hardware", "h100-sxm",
+            "-f", "json").json()
+    est = cli("estimate", "--bare", "--workload", "dense-65b-fp16", "--hardware", "h100-sxm", "--devices", "2",
+              "--throughput-per-device", f"{r['throughput_per_device_tokens_per_s']!r} token/s",
+              "--e-tok", f"{r['e_tok_j_per_token']!r} J/token", "--e-tok-boundary", "accelerator", "-f", "json")
+    assert est.code == 0, est.err
+    e = est.json()
+    assert r["c_tok_flop_per_token"] == pytest.approx(e["c_tok_base_flop_per_token"], rel=1e-12)
+    assert r["eta_k"] == pytest.approx(e["eta_k"], rel=1e-12)
+    assert r["eta_e"] == pytest.approx(e["eta_e"], rel=1e-12)
+
+
+def test_no_tokens_no_modeled_k_eff_and_no_profile_measurements(capsys):
+    # dense-65b-fp16 carries a measured e_tok and the roofline inputs; neither may stand in for the measurement
+    r = run_json(capsys, "calibrate", "-p", DCGM_TS, "--workload", "dense-65b-fp16", "--hardware", "h100-sxm")
+    assert r["tokens"] is None and r["e_tok_j_per_token"] is None
+    assert r["c_tok_flop_per_token"] is not None and r["e_ref_j_per_token"] is not None
+    assert r["k_eff_flop_per_s"] is None and r["eta_k"] is None and r["eta_e"] is None
+
+
+def test_hardware_without_precision_warns(capsys):
+    r = run_json(capsys, "calibrate", "-p", UNITS, "--bench", BENCH, "--c-tok", "1.6e10 FLOP/token",
+                 "--hardware", "h100-sxm")
+    assert r["hardware"] == "h100-sxm" and r["tdp_w"] == pytest.approx(700.0) and r["precision"] is None
+    assert r["peak_flops_per_device_flop_per_s"] is None and r["k_peak_flop_per_s"] is None
+    assert r["k_eff_flop_per_s"] == pytest.approx(450.0 * 1.6e10)
+    assert r["eta_k"] is None and r["eta_e"] is None
+    assert any(w.startswith("no --precision: peak_flops of h100-sxm not chosen") and "fp16" in w
+               for w in r["warnings"])
+
+
+def test_library_run_equals_the_command(tmp_path, capsys):
+    from tokencalc.calibration.run import run as calibrate_run
+
+    flags = ["--bench", BENCH, "--c-tok", "1.6e10 FLOP/token", "--hardware", "h100-sxm", "--precision", "fp16",
+             "--idle-power", "60 W"]
+    cal = calibrate_run(UNITS, bench=BENCH, c_tok="1.6e10 FLOP/token", hardware="h100-sxm", precision="fp16",
+                        idle_power="60 W")
+    assert cal.to_dict() == run_json(capsys, "calibrate", "-p", UNITS, *flags)
+    assert cal.to_dict() is not cal.result
+    dest = tmp_path / "m.toml"
+    code, _, err = run(capsys, "calibrate", "-p", UNITS, *flags, "--write-profile", str(dest))
+    assert code == 0, err
+    assert cal.fragment() == dest.read_text()
+    assert cal.command.startswith("tokencalc calibrate --power-log ")
+    # numbers are SI values, as in the Python API
+    assert calibrate_run([UNITS], bench=BENCH, idle_power=60.0).result["energy_idle_j"] == pytest.approx(1200.0)
+
+
 def test_unknown_precision_and_bad_c_tok_exit_2(capsys):
     code, _, err = run(capsys, "calibrate", "-p", UNITS, "--hardware", "h100-sxm", "--precision", "fp3")
     assert code == 2 and "fp3" in err and "fp16" in err
@@ -568,6 +671,23 @@ def test_measure_without_gpu_exits_2_before_running(tmp_path, capsys):
     assert out == ""
     assert "NVML" in err and ("nvidia-ml-py" in err or "no NVIDIA GPU" in err)
     assert not marker.exists()
+
+
+def test_measure_refuses_before_running(tmp_path, capsys, monkeypatch):
+    import time
+
+    monkeypatch.setattr(M, "load_nvml", lambda: FakeNVML([100.0], time.time))
+    marker = tmp_path / "ran"
+    cmd = ["--", sys.executable, "-c", f"open({str(marker)!r}, 'w').close()"]
+    log = tmp_path / "samples.csv"
+    log.write_text("keep\n")
+    code, _, err = run(capsys, "measure", "--save-log", str(log), *cmd)
+    assert code == 2 and "--save-log" in err and "--force" in err
+    code, _, err = run(capsys, "measure", "--interval", "0 s", *cmd)
+    assert code == 2 and "--interval" in err
+    code, _, err = run(capsys, "measure", "--workload", "nope", *cmd)
+    assert code == 2 and "nope" in err
+    assert not marker.exists() and log.read_text() == "keep\n"
 
 
 def test_measure_without_command(capsys):

@@ -6,7 +6,8 @@ import math
 import pytest
 
 from tokencalc.analysis import horizon as HZ
-from tokencalc.cli.project import chart_text, parse_trajectory_flag
+from tokencalc.analysis.horizon import parse_flag as parse_trajectory_flag
+from tokencalc.render.project import chart_text
 from tokencalc.resolve.scenario import Request, resolve
 
 DAY = 86400.0
@@ -39,8 +40,22 @@ def test_exponential_power_growth_into_fixed_compute_ceiling():
     assert [(s.from_, s.to) for s in p.switches] == [("power", "compute")]
     assert p.switches[0].t_s == pytest.approx(t_star, rel=1e-9)
     assert p.totals["tokens_total"] == pytest.approx(expected, rel=1e-9)
-    assert p.totals["power_bound_share"] == pytest.approx(t_star / T, rel=1e-9)
+    # Shares follow the one classifier with its 1 % band, like the series labels.
+    t_power = math.log(0.99 * QK * e / p0) / b          # power-bound while P_IT/e < 0.99 Q̇_K
+    t_compute = math.log(QK * e / (0.99 * p0)) / b      # compute-bound once Q̇_K < 0.99 P_IT/e
+    assert p.totals["power_bound_share"] == pytest.approx(t_power / T, rel=1e-9)
+    assert p.totals["balanced_share"] == pytest.approx((t_compute - t_power) / T, rel=1e-9)
+    assert p.totals["compute_bound_share"] == pytest.approx(1 - t_compute / T, rel=1e-9)
     assert p.integration["closed_form"] > 0
+
+
+def test_series_labels_and_shares_use_the_same_classifier():
+    # Q̇_K = 1e5, Q̇_P = 99,500: within the 1 % band at every time (the bug: every point "balanced"
+    # but power_bound_share 1.0).
+    p = run({"k_eff": "1.3e16 FLOP/s", "p_it": "298500 W", "horizon": "100 day"})
+    assert set(p.binding.tolist()) == {"balanced"}
+    assert p.totals["balanced_share"] == 1.0 and p.totals["power_bound_share"] == 0.0
+    assert p.totals["compute_bound_share"] == 0.0 and p.switches == []
 
 
 def test_growth_compounds_per_period_of_its_unit():
@@ -48,6 +63,25 @@ def test_growth_compounds_per_period_of_its_unit():
     monthly = run({"p_it": "100 kW", "horizon": "365.25 day"}, ['p_it={ growth = "1 percent/month" }'])
     assert yearly.end["p_it_w"] == pytest.approx(1.12e5, rel=1e-12)
     assert monthly.end["p_it_w"] == pytest.approx(1e5 * 1.01 ** 12, rel=1e-12)
+
+
+@pytest.mark.parametrize("spec,per_year", [
+    ("30 percent/(6 month)", 1.3 ** 2),        # the period is read by the unit registry, number included
+    ("30 percent / 6 month", 1.3 ** 2),
+    ("69 percent/(12 month)", 1.69),
+    ("0.1/(3 month)", 1.1 ** 4),
+    ("72 %/yr", 1.72),
+])
+def test_growth_periods_with_a_number_compound_over_that_period(spec, per_year):
+    p = run({"p_it": "100 kW", "horizon": "365.25 day"}, [f'p_it={{ growth = "{spec}" }}'])
+    assert p.end["p_it_w"] == pytest.approx(1e5 * per_year, rel=1e-12)
+
+
+@pytest.mark.parametrize("spec", ["30 percent/(6 parsecs)", "30 percent/", "thirty percent/year", "30 percent/(6 month"])
+def test_a_growth_that_cannot_be_read_is_an_error_naming_the_text(cli, spec):
+    r = cli("project", "--bare", *sum((["--" + k.replace("_", "-"), v] for k, v in BASE.items()), []),
+            "--p-it", "100 kW", "--trajectory", f'p_it={{ growth = "{spec}" }}')
+    assert r.code == 2 and spec in r.err and "Traceback" not in r.err
 
 
 def test_steps_are_piecewise_constant_and_a_step_can_flip_the_regime():
@@ -185,7 +219,7 @@ def test_json_is_deterministic(cli):
 
 BAD = [
     ('p_it={ growth = "-150 percent/year" }', "above -100 %"),
-    ('p_it={ growth = "30 percent" }', "expected a rate"),
+    ('p_it={ growth = "30 percent" }', "expected a growth per period"),
     ('p_it={ growth = 0.3 }', "no unit"),
     ('p_it={ ramp = "3 J/token", over = "10 day" }', "trajectory.p_it.ramp"),
     ('p_it={ ramp = "1 MW", over = "10 kg" }', "trajectory.p_it.over"),

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokencalc.core.model import Inputs, Lever, classify, estimate, phase_factor, roofline
+from tokencalc.core import Inputs, Lever, classify, compose, estimate, roofline
 
 pos = st.floats(min_value=1e-3, max_value=1e3, allow_nan=False, allow_infinity=False)
 
@@ -173,11 +173,11 @@ def test_lever_breaking_latency_slo_is_not_counted():
     assert ok.levers[0].counted
 
 
-def test_phase_factor():
-    assert phase_factor(0.5, "both", 0.2) == 0.5
-    assert phase_factor(0.5, "prefill", 0.2) == pytest.approx(0.9)
-    assert phase_factor(0.5, "decode", 0.2) == pytest.approx(0.6)
-    assert phase_factor(0.5, "decode", None) == 0.5
+def test_one_lever_on_one_phase_acts_on_that_phase_share():
+    assert compose([("both", 0.5)], 0.2) == 0.5
+    assert compose([("prefill", 0.5)], 0.2) == pytest.approx(0.9)
+    assert compose([("decode", 0.5)], 0.2) == pytest.approx(0.6)
+    assert compose([("decode", 0.5)], None) == 0.5
 
 
 def test_cooling_caps_p_it():
@@ -187,19 +187,20 @@ def test_cooling_caps_p_it():
 
 def test_core_is_vectorized():
     import numpy as np
-    from tokencalc.core.model import core, with_values
+    from tokencalc.core import evaluate, with_values
 
     p = np.array([1e5, 1e6, 1e7])
-    r = core(with_values(point(), p_it=p))
-    scalar = [core(point(p_it=float(x)))["token_rate"] for x in p]
+    r = evaluate(with_values(point(), p_it=p))
+    scalar = [evaluate(point(p_it=float(x)))["token_rate"] for x in p]
     assert np.allclose(r["token_rate"], scalar, rtol=1e-15)
 
 
 def test_precision_lever_not_double_counted():
-    lever = Lever(id="fp8", name="fp8", c_tok_factor=0.5, e_tok_factor=0.625, precision="fp8")
-    at_bf16 = estimate(point(precision="bf16", levers=(lever,)))
-    assert at_bf16.levers[0].counted and at_bf16.values["phi_c"] == pytest.approx(2.0)
-    at_fp8 = estimate(point(precision="fp8", levers=(lever,)))
+    lever = Lever(id="fp8", name="fp8", c_tok_factor=None, e_tok_factor=0.625, precision="fp8")
+    peaks = {"bf16": 989.4e12, "fp8": 1978.9e12}
+    at_bf16 = estimate(point(precision="bf16", peak_table=peaks, levers=(lever,)))
+    assert at_bf16.levers[0].counted and at_bf16.values["phi_c"] == pytest.approx(1978.9 / 989.4)
+    at_fp8 = estimate(point(precision="fp8", peak_table=peaks, levers=(lever,)))
     assert not at_fp8.levers[0].counted and "double count" in at_fp8.levers[0].reason
     assert at_fp8.values["phi_c"] == 1.0
 
@@ -213,3 +214,62 @@ def test_long_context_lever_not_counted_at_short_context():
     assert long.levers[0].counted and long.values["phi_e"] == pytest.approx(1 / 0.32)
     unknown = estimate(point(levers=(lever,)))
     assert unknown.levers[0].counted and "not checked" in unknown.levers[0].reason
+
+
+# ---------------------------------------------------------------------------
+# Regressions found against hand arithmetic (each failed before the one-core redesign)
+
+
+def test_availability_scales_k_eff_when_memory_bandwidth_limits_it(cli):
+    args = ["estimate", "--workload", "llama-3.1-8b", "--hardware", "h100-sxm", "--devices", "8", "-f", "json"]
+    full = cli(*args).json()
+    half = cli(*args, "--availability", "0.5").json()
+    assert full["k_eff_limited_by"] == "memory bandwidth"
+    assert half["k_eff_flop_per_s"] == pytest.approx(0.5 * full["k_eff_flop_per_s"], rel=1e-12)
+    assert half["compute_ceiling_tokens_per_s"] == pytest.approx(0.5 * full["compute_ceiling_tokens_per_s"], rel=1e-12)
+
+
+def test_availability_scales_k_eff_in_every_regime():
+    base = dict(devices=8, peak_flops=1e15, c_tok=1e11)
+    for extra in ({"kernel_efficiency": 0.4}, {"throughput_per_device": 900.0}):
+        one = estimate(Inputs(**base, **extra, availability=1.0)).values["k_eff_flop_per_s"]
+        half = estimate(Inputs(**base, **extra, availability=0.5)).values["k_eff_flop_per_s"]
+        assert half == pytest.approx(0.5 * one, rel=1e-12)
+
+
+def test_one_phase_levers_compose_per_phase_not_per_lever(cli):
+    # s = 0.3; PagedAttention (decode, e 0.5) and KV eviction (decode, e 0.73):
+    # 1/Φ_e = 0.3 + 0.7 × 0.5 × 0.73 = 0.5555, not Π[1 − s(1 − f)] = 0.527
+    r = cli("estimate", "--workload", "llama-3.1-70b", "--set", "workload.operating_point.prefill_share=0.3",
+            "--lever", "pagedattention", "--lever", "kv-eviction", "-f", "json").json()
+    assert 1 / r["phi_e"] == pytest.approx(0.3 + 0.7 * 0.5 * 0.73, rel=1e-12)
+
+
+def test_phase_composition_identity():
+    # f = Π(both) · [s Π(prefill) + (1 − s) Π(decode)]
+    entries = [("prefill", 0.6), ("decode", 0.5), ("decode", 0.8), ("both", 0.9)]
+    assert compose(entries, 0.25) == pytest.approx(0.9 * (0.25 * 0.6 + 0.75 * 0.5 * 0.8), rel=1e-15)
+    assert compose(entries, None) == pytest.approx(0.6 * 0.5 * 0.8 * 0.9, rel=1e-15)
+    assert compose(entries, 0.0) == pytest.approx(0.9 * 0.5 * 0.8) and compose(entries, 1.0) == pytest.approx(0.54)
+
+
+@pytest.mark.parametrize("hardware,phi_c,counted", [
+    ("h100-sxm", 1978.9 / 989.4, True),     # the hardware's own ratio, not a bundled 2
+    ("b200", 2.0, True),
+    ("gaudi3", 1.0, True),                   # FP8 peak = BF16 peak: no compute gain
+    ("a100-sxm-80gb", 1.0, False),           # no FP8 peak: not counted at all
+    ("v100-sxm2-32gb", 1.0, False),
+    ("tpu-v5e", 1.0, False),
+])
+def test_the_fp8_lever_takes_its_compute_factor_from_the_hardware(cli, hardware, phi_c, counted):
+    precision = "fp16" if hardware == "v100-sxm2-32gb" else "bf16"
+    r = cli("estimate", "--hardware", hardware, "--precision", precision, "--lever", "fp8", "-f", "json").json()
+    assert r["phi_c"] == pytest.approx(phi_c, rel=1e-12)
+    assert r["levers"][0]["counted"] is counted
+    if not counted:
+        assert r["phi_e"] == 1.0 and "lists no dense fp8 peak" in r["levers"][0]["reason"]
+
+
+def test_a_declared_compute_factor_of_a_precision_lever_wins(cli):
+    r = cli("estimate", "--lever", "fp8", "--set", "levers.fp8.c_tok_factor=0.8", "-f", "json").json()
+    assert r["phi_c"] == pytest.approx(1 / 0.8) and "as declared" in r["levers"][0]["reason"]

@@ -118,12 +118,16 @@ def test_token_bases_never_mixed_silently(tmp_path):
               '[measured]\ne_tok = "0.5 J/token"\ntoken_basis = "total"\n')
     from tokencalc.errors import InputError
 
+    from tokencalc.core import estimate
+
     with pytest.raises(InputError, match="token bases differ"):
-        resolve(Request(bare=True, refs={"workload": str(w)}, flags={"p_it": "1 MW", "k_eff": "1e15 FLOP/s"}))
+        estimate(resolve(Request(bare=True, refs={"workload": str(w)},
+                                 flags={"p_it": "1 MW", "k_eff": "1e15 FLOP/s"})).inputs)
     res = resolve(Request(bare=True, refs={"workload": str(w)},
                           flags={"p_it": "1 MW", "k_eff": "1e15 FLOP/s", "input_output_ratio": "3"}))
-    assert res.inputs.e_tok == pytest.approx(2.0)  # 0.5 J per token x 4 tokens per output token
-    assert "converted from total to output tokens" in res.inputs.provenance["e_tok"].source
+    e_tok = estimate(res.inputs).to_json()["inputs"]["e_tok"]
+    assert e_tok["value"] == pytest.approx(2.0)  # 0.5 J per token x 4 tokens per output token
+    assert "converted from total to output tokens" in e_tok["source"]
 
 
 def test_list_profiles_sorted_and_complete():

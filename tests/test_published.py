@@ -2,7 +2,7 @@
 
 import pytest
 
-from tokencalc.core.model import Inputs, estimate
+from tokencalc.core import Inputs, estimate
 from tokencalc.resolve.scenario import Request, resolve
 
 

@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from tokencalc import fileio
 from tokencalc.render import report as R
-from tokencalc.core.model import estimate
+from tokencalc.render.report import drawing as D
+from tokencalc.render.report.bibtex import bibtex
+from tokencalc.core import estimate
 from tokencalc.resolve.scenario import Request, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -283,12 +286,12 @@ def test_existing_output_is_refused_then_forced(cli, tmp_path):
 
 def test_write_atomic_never_clobbers_without_force(tmp_path):
     out = tmp_path / "x.pdf"
-    R.write_atomic(out, b"one")
+    fileio.write_atomic(out, b"one")
     from tokencalc.errors import OutputExistsError
 
     with pytest.raises(OutputExistsError):
-        R.write_atomic(out, b"two")
-    R.write_atomic(out, b"three", force=True)
+        fileio.write_atomic(out, b"two")
+    fileio.write_atomic(out, b"three", force=True)
     assert out.read_bytes() == b"three"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.pdf"]
 
@@ -368,10 +371,10 @@ def test_date_only_from_source_date_epoch(cli, tmp_path, monkeypatch):
 
 def test_bibtex_keys_are_stable_and_deduplicated():
     res = resolve(Request())
-    bib = R.bibtex(res.profiles())
+    bib = bibtex(res.profiles())
     keys = re.findall(r"@misc\{([^,]+),", bib)
     assert len(keys) == len(set(keys))
-    assert keys == re.findall(r"@misc\{([^,]+),", R.bibtex(resolve(Request()).profiles()))
+    assert keys == re.findall(r"@misc\{([^,]+),", bibtex(resolve(Request()).profiles()))
     # Samsi et al. is cited for two workload tables: one entry
     assert keys.count("samsi2023words") == 1 and "samsi2023wordsa" not in keys
     assert "ueia2024electricity" in keys  # organisation initials: U.S. Energy Information Administration
@@ -433,7 +436,7 @@ def test_latex_table_typesets_symbols_and_prefixed_numbers(cli):
     out = cli("estimate", "-f", "latex").out
     assert r"$83.0$~ktoken\,s$^{-1}$" in out and r"$41.1$~pJ\,FLOP$^{-1}$" in out
     assert r"(realized $K_\mathrm{eff}$)" in out and r"K\_eff" not in out
-    assert r"$365$~days" in out and r"$2.78$~GWh" in out and r"\$$349{,}682.00$" in out
+    assert r"$365$~days" in out and r"$2.78$~GWh" in out and r"\$$349{,}682$" in out
     assert r"\toprule" in out and r"\bottomrule" in out and r"\addlinespace" in out
     body = out.replace(r"\$", "")
     assert body.count("$") % 2 == 0  # math mode always closed
@@ -442,11 +445,11 @@ def test_latex_table_typesets_symbols_and_prefixed_numbers(cli):
 
 def test_charts_drawn_in_a_child_equal_charts_drawn_in_process(monkeypatch):
     values = estimate(resolve(Request()).inputs).values
-    here = R._charts(values)
+    here = D.charts_of(values)
     assert set(here) == {"ceilings", "regime"}
-    assert R.charts_in_background(values)() == here  # forked where possible: same bytes
-    monkeypatch.setattr(R.threading, "active_count", lambda: 2)  # another thread: never fork
-    assert R.charts_in_background(values)() == here
+    assert D.charts_in_background(values)() == here  # forked where possible: same bytes
+    monkeypatch.setattr(D.threading, "active_count", lambda: 2)  # another thread: never fork
+    assert D.charts_in_background(values)() == here
 
 
 def test_report_without_ceilings_still_renders(cli, tmp_path):
@@ -458,3 +461,20 @@ def test_report_without_ceilings_still_renders(cli, tmp_path):
     assert "Binding constraint unknown: no power ceiling" in html
     assert html.count("<svg ") == 1  # the compute ceiling alone; no regime map without γ
     assert html.count('<td class="status">missing</td>') == 6  # nothing of MODEL.md §7 can be disclosed
+
+
+@pytest.mark.parametrize("blocked,args,needs", [
+    ("matplotlib", ["report", "-o", "{tmp}/r.html"], "need matplotlib"),
+    ("matplotlib", ["sensitivity", "default-uncertain", "--chart", "{tmp}/t.svg"], "need matplotlib"),
+    ("weasyprint", ["report", "-o", "{tmp}/r.pdf"], "PDF output needs WeasyPrint"),
+])
+def test_a_missing_optional_piece_is_a_clean_exit_2_naming_what_to_install(tmp_path, blocked, args, needs):
+    import subprocess
+    import sys
+
+    code = ("import sys\nsys.modules[%r] = None\nfrom tokencalc.cli import main\nmain(%r)\n"
+            % (blocked, [a.format(tmp=tmp_path) for a in args]))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 2, out.stderr
+    assert needs in out.stderr and "pip install" in out.stderr and "Traceback" not in out.stderr
+    assert not list(tmp_path.iterdir())  # nothing half-written

@@ -11,9 +11,12 @@ import numpy as np
 import pytest
 
 from tokencalc.analysis import sweep as W
+from tokencalc.core import LABELS
+from tokencalc.render import stream
+from tokencalc.render.sweep import summary_lines
 from tokencalc.errors import InputError
-from tokencalc.core.model import estimate
-from tokencalc.resolve.scenario import Request, resolve
+from tokencalc.core import estimate
+from tokencalc.resolve.scenario import Request, flag_text, resolve
 
 # Without --p-it: the CLI tests vary it.
 BARE = ["--bare", "--k-eff", "1.3e16 FLOP/s", "--c-tok", "1.3e11 FLOP/token", "--e-tok", "3 J/token"]
@@ -22,13 +25,15 @@ BARE_FLAGS = {"k_eff": "1.3e16 FLOP/s", "c_tok": "1.3e11 FLOP/token", "e_tok": "
 
 
 def plan_for(specs: list[str], request: Request | None = None) -> W.Plan:
-    """Resolve like the command does: each varied key set as a flag at its first value."""
-    req = request or Request()
-    axes = [W.parse_vary(s) for s in specs]
-    flags = {**req.flags, **{a.key: W.flag_text(a.key, a.values[0]) for a in axes}}
+    """Resolve like the command does: each varied key set as a flag at its first value
+    (a flag the request gives for a varied key, or for one answering the same question, gives way)."""
     from dataclasses import replace
 
-    return W.make_plan(resolve(replace(req, flags=flags)).inputs, axes)
+    from tokencalc.resolve.fields import partners
+
+    req = request or Request()
+    varied = {o for s in specs for o in partners(W.parse_vary(s).key)}
+    return W.plan_request(replace(req, flags={k: v for k, v in req.flags.items() if k not in varied}), specs)
 
 
 # ---------------------------------------------------------------------------
@@ -100,7 +105,7 @@ def test_conflicting_keys_are_refused():
 
 def _estimate_at(values: dict[str, float], request: Request | None = None):
     req = request or Request()
-    flags = {**req.flags, **{k: W.flag_text(k, v) for k, v in values.items()}}
+    flags = {**req.flags, **{k: flag_text(k, v) for k, v in values.items()}}
     from dataclasses import replace
 
     return estimate(resolve(replace(req, flags=flags)).inputs).values
@@ -123,7 +128,7 @@ def test_sweep_values_equal_estimate_at_every_point(specs):
                 continue
             got = cols[name]
             if name.startswith("binding"):
-                assert W.LABELS[int(got[i])] == ref[name], (at, name)
+                assert LABELS[int(got[i])] == ref[name], (at, name)
             else:
                 assert float(got[i]) == pytest.approx(ref[name], rel=1e-12), (at, name)
 
@@ -131,7 +136,7 @@ def test_sweep_values_equal_estimate_at_every_point(specs):
 def test_csv_cells_equal_estimate_at_sampled_points():
     plan = plan_for(["p_facility=log:100 kW:50 MW:300", "devices=100:8000:40"])
     buf = io.BytesIO()
-    W.write(buf, plan, "csv")
+    stream.write(buf, plan, "csv")
     rows = list(csv.DictReader(io.StringIO(buf.getvalue().decode())))
     assert len(rows) == plan.size == 12_000
     for i in np.random.default_rng(7).integers(0, plan.size, 25).tolist():
@@ -153,7 +158,7 @@ def test_first_key_varies_slowest():
 def test_doubling_delivered_power_doubles_the_rate_when_power_bound():
     plan = plan_for(["p_it=50 kW,100 kW,200 kW"], Request(bare=True, flags=BARE_FLAGS))
     cols, _ = W.evaluate_all(plan)
-    assert [W.LABELS[c] for c in cols["binding"]] == ["power"] * 3
+    assert [LABELS[c] for c in cols["binding"]] == ["power"] * 3
     rate = cols["token_rate_tokens_per_s"]
     assert rate[1] == pytest.approx(2 * rate[0], rel=1e-15) and rate[2] == pytest.approx(2 * rate[1], rel=1e-15)
     assert rate[0] == pytest.approx(50e3 / 3)  # P_IT / e_tok, U = 1
@@ -164,7 +169,7 @@ def test_crossover_of_a_p_it_sweep_is_the_closed_form():
     plan = plan_for(["p_it=100 kW:1 MW:1000"], Request(bare=True, flags=BARE_FLAGS))
     cols, summary = W.evaluate_all(plan)
     p = cols["p_it_w"]
-    b = np.array([W.LABELS[c] for c in cols["binding"]])
+    b = np.array([LABELS[c] for c in cols["binding"]])
     assert set(b[p < 300e3 * 0.99]) == {"power"} and set(b[p > 300e3 / 0.99]) == {"compute"}
     (c,) = summary.crossings
     assert c["p_it_w"] == pytest.approx(300e3, rel=1e-6)
@@ -179,7 +184,7 @@ def test_grid_summary_gives_the_boundary_per_value_of_the_first_key():
     got = {c["e_tok_j_per_token"]: c["p_it_w"] for c in summary.crossings}
     assert got[1.0] == pytest.approx(100e3, rel=1e-9)   # log-ratio is linear in log P: exact
     assert got[3.0] == pytest.approx(300e3, rel=1e-9)
-    text = "\n".join(summary.lines())
+    text = "\n".join(summary_lines(summary))
     assert "e_tok = 1.000 J/token" in text and "compute-bound beyond p_it = 100.0 kW" in text
 
 
@@ -193,7 +198,7 @@ def test_output_does_not_depend_on_the_chunk_size(fmt):
     outs = []
     for chunk in (97, 1000, W.CHUNK):
         buf = io.BytesIO()
-        s = W.write(buf, plan, fmt, chunk=chunk, scenario="default")
+        s = stream.write(buf, plan, fmt, chunk=chunk, scenario="default")
         outs.append((buf.getvalue(), json.dumps(s.to_json(), sort_keys=True)))
     assert outs[0] == outs[1] == outs[2]
 
@@ -203,21 +208,21 @@ def test_streaming_a_grid_larger_than_one_chunk_writes_every_line():
     assert plan.size > 2 * W.CHUNK
     buf = io.BytesIO()
     done = []
-    W.write(buf, plan, "jsonl", progress=done.append)
+    stream.write(buf, plan, "jsonl", progress=done.append)
     lines = buf.getvalue().splitlines()
     assert len(lines) == plan.size
     assert done[-1] == plan.size and len(done) == math.ceil(plan.size / W.CHUNK)
     first, last = json.loads(lines[0]), json.loads(lines[-1])
     assert first["p_it_w"] == 10e3 and last["p_it_w"] == 10e6
     buf = io.BytesIO()
-    W.write(buf, plan, "csv", chunk=4096)
+    stream.write(buf, plan, "csv", chunk=4096)
     assert buf.getvalue().count(b"\n") == plan.size + 1
 
 
 def test_json_document_holds_rows_and_summary():
     plan = plan_for(["pue=1.1:1.6:6"])
     buf = io.BytesIO()
-    W.write(buf, plan, "json", scenario="default")
+    stream.write(buf, plan, "json", scenario="default")
     doc = json.loads(buf.getvalue())
     assert doc["schema"] == "tokencalc.sweep/1" and doc["points"] == 6
     assert doc["vary"][0]["key"] == "pue" and doc["columns"][0] == "pue"
@@ -230,11 +235,11 @@ def test_unknown_outputs_are_empty_cells_and_nulls():
     req = Request(bare=True, flags=BARE_FLAGS)
     plan = plan_for(["e_tok=1 J/token,2 J/token"], req)
     buf = io.BytesIO()
-    W.write(buf, plan, "csv")
+    stream.write(buf, plan, "csv")
     rows = list(csv.DictReader(io.StringIO(buf.getvalue().decode())))
     assert rows[0]["energy_facility_j"] == "" and rows[0]["power_ceiling_tokens_per_s"] == "800000"
     buf = io.BytesIO()
-    W.write(buf, plan, "jsonl")
+    stream.write(buf, plan, "jsonl")
     assert json.loads(buf.getvalue().splitlines()[0])["energy_facility_j"] is None
 
 
@@ -245,24 +250,24 @@ def test_unknown_outputs_are_empty_cells_and_nulls():
 def test_numbers_format_like_printf_15g():
     xs = [0.0, 1.0, 0.7, 1.1, 1.56, 83000.0, 1e6, 1e15, 1e14, 123456789012345.0, 0.0001, 0.00001, -2.5,
           1e100, 1e-100, 4.1e-11, 1832241600000.0, 2.5e-7, 999999999999999.9, 12.5, 1e300, 1e-300]
-    got = W.format_numbers(np.array(xs))
+    got = stream.format_numbers(np.array(xs))
     assert [bytes(r[r != 0]).decode() for r in got] == ["%.15g" % x for x in xs]
 
 
 def test_numbers_are_within_half_a_unit_of_the_15th_digit():
     rng = np.random.default_rng(3)
     x = rng.random(20000) * 10.0 ** rng.integers(-30, 30, 20000) * rng.choice([-1, 1], 20000)
-    got = [float(bytes(r[r != 0])) for r in W.format_numbers(x)]
+    got = [float(bytes(r[r != 0])) for r in stream.format_numbers(x)]
     rel = np.abs(np.array(got) - x) / np.abs(x)
     assert rel.max() <= 6e-15
-    same = np.mean([bytes(r[r != 0]).decode() == "%.15g" % v for r, v in zip(W.format_numbers(x), x.tolist())])
+    same = np.mean([bytes(r[r != 0]).decode() == "%.15g" % v for r, v in zip(stream.format_numbers(x), x.tolist())])
     assert same > 0.9
 
 
 def test_non_finite_numbers():
     x = np.array([float("nan"), float("inf"), -float("inf"), 2.0])
-    assert [bytes(r[r != 0]) for r in W.format_numbers(x)] == [b"nan", b"inf", b"-inf", b"2"]
-    assert [bytes(r[r != 0]) for r in W.format_numbers(x, (b"null",) * 3)] == [b"null"] * 3 + [b"2"]
+    assert [bytes(r[r != 0]) for r in stream.format_numbers(x)] == [b"nan", b"inf", b"-inf", b"2"]
+    assert [bytes(r[r != 0]) for r in stream.format_numbers(x, (b"null",) * 3)] == [b"null"] * 3 + [b"2"]
 
 
 # ---------------------------------------------------------------------------

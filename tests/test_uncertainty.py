@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tokencalc.analysis import uncertainty as U
-from tokencalc.core.model import estimate
+from tokencalc.render import uncertainty as RU
+from tokencalc.core import estimate
 from tokencalc.resolve.scenario import Request, resolve
 
 P_IT = 1.0e6          # W
@@ -320,7 +321,7 @@ def test_tornado_chart_is_deterministic_and_never_overwritten_without_force(tmp_
 
 def test_tornado_svg_function_is_deterministic():
     swings = U.tornado(resolve(Request(scenario="default-uncertain")))
-    assert U.tornado_svg(swings) == U.tornado_svg(swings)
+    assert RU.tornado_svg(swings) == RU.tornado_svg(swings)
 
 
 def test_mc_json_is_plain_json():
@@ -351,4 +352,4 @@ throughput_per_device = "100 token/s"
 
 
 def test_tornado_svg_is_empty_when_nothing_can_be_drawn():
-    assert U.tornado_svg(U.tornado(resolve(Request(scenario="default")))) == ""
+    assert RU.tornado_svg(U.tornado(resolve(Request(scenario="default")))) == ""

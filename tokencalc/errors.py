@@ -23,6 +23,14 @@ class OutputExistsError(TokencalcError):
     """An output file already exists and `--force` was not given."""
 
 
+class MissingPieceError(TokencalcError):
+    """An optional piece is missing (a library, a system library, a device): the message says what to install."""
+
+
+class ReportError(TokencalcError):
+    """The report cannot be produced (a missing library, a bad template folder, a template error)."""
+
+
 def where(file: str | None, key: str | None) -> str:
     """Format the location prefix of an error message: `key in file: `."""
     parts = []

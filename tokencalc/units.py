@@ -259,6 +259,19 @@ def _short(exc: Exception) -> str:
     return text[:120]
 
 
+def factor(unit: str, dim: str) -> float:
+    """SI value of one `unit` of dimension `dim` ("kWh", "energy" -> 3.6e6), for display conversions.
+
+    Answered from the pint-derived table without importing pint; other units ask pint.
+    """
+    from .unit_table import UNITS
+
+    entry = UNITS.get(unit)
+    if entry is not None and dim in entry:
+        return entry[dim]
+    return parse(f"1 {unit}", dim)
+
+
 def convert(value_si: float, dim: str, unit: str) -> float:
     """Convert an SI float of dimension `dim` to `unit` (for display and reports)."""
     ureg = registry()

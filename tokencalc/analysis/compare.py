@@ -5,22 +5,19 @@ facilities, workloads or lever sets (the full product, in the order given). Each
 row is an ordinary `estimate` (same resolution, same engine), plus a label, the
 profile ids it used and a rate relative to the first or the best row.
 
-Pure apart from loading profiles through `scenario.resolve`; the formatters
-return strings.
+Pure apart from loading profiles through `resolve`; `render.compare` formats
+the rows.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
-import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..render import humanize as H
-from ..errors import InputError
-from ..core.model import Result, estimate
+from ..core import Result, estimate
+from ..errors import InputError, TokencalcError
+from ..resolve.profiles import list_profiles, search_dirs, suggest
 from ..resolve.scenario import Request, Resolved, resolve
 
 SCHEMA = "tokencalc.compare/1"
@@ -101,8 +98,6 @@ def expand_all(items: list[str], kind: str, dirs: list[str]) -> list[str]:
     """Replace the item `all` by every profile id of `kind` visible in the profile folders."""
     if "all" not in items:
         return items
-    from ..resolve.profiles import list_profiles, search_dirs
-
     every = [e.id for e in list_profiles(kind, search_dirs(dirs))]
     out: list[str] = []
     for it in items:
@@ -150,8 +145,6 @@ def build_rows(base: Request, specs: list[Variant], skipped: list[str] | None = 
     Raises:
         TokencalcError: a row that cannot be resolved, named by its label.
     """
-    from ..errors import TokencalcError
-
     rows = []
     for v in specs:
         req = replace(base, scenario=v.scenario, refs={**base.refs, **v.refs},
@@ -184,14 +177,12 @@ def relative(rows: list[Row], mode: str = "first") -> None:
 
 def sort_rows(rows: list[Row], key: str, reverse: bool = False) -> list[Row]:
     """Rows ordered best first by `key` (a short name of :data:`SORT_KEYS` or an estimate JSON key); unknowns last."""
-    from ..resolve.profiles import _suggest
-
     if key in SORT_KEYS:
         json_key, desc = SORT_KEYS[key]
     else:
         scalar = [k for k, v in rows[0].values().items() if not isinstance(v, (dict, list))] if rows else []
         if key not in scalar:
-            raise InputError(f"--sort {key!r}: not a column" + _suggest(key, list(SORT_KEYS) + scalar)
+            raise InputError(f"--sort {key!r}: not a column" + suggest(key, list(SORT_KEYS) + scalar)
                              + f" (short names: {', '.join(SORT_KEYS)}; or any estimate JSON key)")
         json_key, desc = key, False
     desc ^= reverse
@@ -201,120 +192,45 @@ def sort_rows(rows: list[Row], key: str, reverse: bool = False) -> list[Row]:
     return known + unknown
 
 
-# ---------------------------------------------------------------------------
-# Formats
+@dataclass
+class Comparison:
+    """Compared operating points, in display order."""
 
-# (header, estimate JSON key or "relative", humanizer)
-COLUMNS = (
-    ("Compute ceiling", "compute_ceiling_tokens_per_s", lambda x: H.si(x, "token/s")),
-    ("Power ceiling", "power_ceiling_tokens_per_s", lambda x: H.si(x, "token/s")),
-    ("Rate", "token_rate_tokens_per_s", lambda x: H.si(x, "token/s")),
-    ("Binding", "binding", lambda x: x or "unknown"),
-    ("Binding (peak)", "binding_peak", lambda x: x or "unknown"),
-    ("J/token (IT)", "e_tok_j_per_token", lambda x: H.si(x, "J/token")),
-    ("Tokens", "tokens_total", H.count),
-    ("Facility energy", "energy_facility_j", H.energy),
-)
+    rows: list[Row]
+    relative_to: str
+    skipped: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        """The `compare --format json` document: one object per row (estimate keys, label, ids, relative rate)."""
+        return [{**r.values(), "relative_to": self.relative_to} for r in self.rows]
 
 
-def relative_header(mode: str) -> str:
-    """Header of the relative column."""
-    return f"Rate vs {mode}"
+def compare(base: Request, scenarios: list[str] | None = None, lists: dict[str, str | None] | None = None, *,
+            relative_to: str = "first", sort: str | None = None, reverse: bool = False, skip_errors: bool = False,
+            mc: int | None = None, seed: int = 0) -> Comparison:
+    """Build, relate, sample and sort the rows of a comparison.
 
+    Args:
+        base: the shared request (flags, --set, --profiles, --bare).
+        scenarios: scenario refs (empty: the default scenario).
+        lists: "hardware"/"facility"/"workload"/"lever" -> a comma list (or 'all').
+        relative_to: "first" or "best".
+        sort: a short name of :data:`SORT_KEYS` or any estimate JSON key.
+        reverse: reverse the sort.
+        skip_errors: leave out rows that cannot be resolved (listed in `skipped`).
+        mc, seed: Monte Carlo per row.
 
-def human_cells(row: Row) -> list[str]:
-    """The humanized cells of one row (without the label and the relative column)."""
-    v = row.values()
-    return [fmt(v[key]) for _, key, fmt in COLUMNS]
-
-
-MC_HEADERS = ("P(power-bound)", "Rate P5–P95")
-
-
-def mc_cells(row: Row) -> list[str]:
-    """With --mc: P(power-bound) and the P5–P95 band of the rate."""
-    if row.mc is None:
-        return ["—", "—"]
-    q = row.mc.percentiles.get("token_rate_tokens_per_s", {})
-    band = "—" if q.get("p5") is None else f"{H.si(q['p5'], 'token/s')} – {H.si(q['p95'], 'token/s')}"
-    p = row.mc.p_power_bound
-    return ["—" if p is None else H.percent(p), band]
-
-
-def _has_mc(rows: list[Row]) -> bool:
-    return any(r.mc is not None for r in rows)
-
-
-def relative_text(x: float | None) -> str:
-    """`×1.23` or an em dash."""
-    return "—" if x is None else f"×{H.sig(x)}"
-
-
-def to_json(rows: list[Row], mode: str) -> str:
-    """A JSON list of row objects (the estimate keys plus label, profile ids, relative rate)."""
-    out = []
-    for r in rows:
-        v = r.values()
-        v["relative_to"] = mode
-        out.append(v)
-    return json.dumps(out, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def to_csv(rows: list[Row], mode: str) -> str:
-    """One header and one line per row: label, profile ids, relative rate, then every scalar estimate key (SI)."""
+    Raises:
+        InputError: no row could be resolved; TokencalcError: a row that cannot be resolved.
+    """
+    parsed = {k: expand_all(split_list(v, k), k, base.profile_dirs) for k, v in (lists or {}).items()}
+    skipped: list[str] | None = [] if skip_errors else None
+    rows = build_rows(base, variants(list(scenarios or []), parsed), skipped)
     if not rows:
-        return ""
-    keys = [k for k, v in rows[0].values().items() if not isinstance(v, (dict, list))]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    mc_keys = ["mc_p_power_bound", "mc_token_rate_tokens_per_s_p5", "mc_token_rate_tokens_per_s_p50",
-               "mc_token_rate_tokens_per_s_p95"] if _has_mc(rows) else []
-    w.writerow(keys + ["relative_to", "levers_counted"] + mc_keys)
-    for r in rows:
-        v = r.values()
-        extra = []
-        if mc_keys:
-            q = r.mc.percentiles.get("token_rate_tokens_per_s", {}) if r.mc is not None else {}
-            extra = [r.mc.p_power_bound if r.mc is not None else None] + [q.get(p) for p in ("p5", "p50", "p95")]
-        w.writerow(["" if v.get(k) is None else (repr(v[k]) if isinstance(v[k], float) else v[k]) for k in keys]
-                   + [mode, ";".join(s.id for s in r.result.levers if s.counted)]
-                   + ["" if x is None else repr(float(x)) for x in extra])
-    return buf.getvalue()
-
-
-def to_markdown(rows: list[Row], mode: str) -> str:
-    """A pipe table with humanized cells."""
-    mc = _has_mc(rows)
-    head = ["Row"] + [h for h, _, _ in COLUMNS] + [relative_header(mode)] + (list(MC_HEADERS) if mc else [])
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(head) - 1)]
-    for r in rows:
-        cells = [r.label] + human_cells(r) + [relative_text(r.relative)] + (mc_cells(r) if mc else [])
-        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    return "\n".join(out) + "\n"
-
-
-def to_latex(rows: list[Row], mode: str) -> str:
-    """A booktabs table (needs \\usepackage{booktabs}); SI numbers typeset as m×10^e."""
-    from ..render.formats import latex_escape
-
-    num = lambda x: "---" if x is None else f"${H.latex_number(x)}$"  # noqa: E731
-    lines = [r"% tokencalc compare — requires \usepackage{booktabs}", r"\begin{table}[ht]", r"\centering",
-             r"\caption{Token Production Function: compared operating points (rates in token\,s$^{-1}$, "
-             r"$e_\mathrm{tok}$ in J\,token$^{-1}$ at the IT boundary, energy in J).}",
-             r"\label{tab:tokencalc-compare}",
-             r"\begin{tabular}{@{}lrrrllrrrr@{}}", r"\toprule",
-             r"Row & $K_\mathrm{eff}/c_\mathrm{tok}$ & $P_\mathrm{IT}/e_\mathrm{tok}$ & Rate & Binding & "
-             r"Binding (peak) & $e_\mathrm{tok}$ & Tokens $Q(T)$ & Facility energy & "
-             + latex_escape(relative_header(mode)) + r" \\", r"\midrule"]
-    for r in rows:
-        v = r.values()
-        cells = [latex_escape(r.label), num(v["compute_ceiling_tokens_per_s"]), num(v["power_ceiling_tokens_per_s"]),
-                 num(v["token_rate_tokens_per_s"]), latex_escape(v["binding"] or "unknown"),
-                 latex_escape(v["binding_peak"] or "unknown"), num(v["e_tok_j_per_token"]), num(v["tokens_total"]),
-                 num(v["energy_facility_j"]), "---" if r.relative is None else f"${H.sig(r.relative)}\\times$"]
-        lines.append(" & ".join(cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
-    return "\n".join(lines) + "\n"
-
-
-FORMATTERS = {"json": to_json, "csv": to_csv, "markdown": to_markdown, "latex": to_latex}
+        raise InputError("no row could be resolved")
+    relative(rows, relative_to)
+    if mc is not None:
+        add_monte_carlo(rows, mc, seed)
+    if sort:
+        rows = sort_rows(rows, sort, reverse)
+    return Comparison(rows, relative_to, list(skipped or []))

@@ -7,7 +7,8 @@ scanning log R over the admissible range with the vectorized engine and refining
 each sign change by bracketed root finding. Every answer is checked by running the
 engine at the solution: the two ceilings must agree within 1e-9.
 
-Pure: takes resolved `Inputs`, returns a `Solution`.
+Pure: takes a request or resolved `Inputs`, returns a `Solution` (the planner's
+sentence is `render.solve.message`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..resolve import schema as S
+from ..core import Inputs, binding_code, estimate, evaluate, gate, label, with_values
 from ..errors import InputError
-from ..core.model import Inputs, core, gate_levers, with_values
+from ..resolve import schema as S
+from ..resolve.fields import core_unit
+from ..resolve.profiles import suggest
+from ..resolve.scenario import Request, resolve, resolve_with
 
 SCHEMA = "tokencalc.solve/1"
 CHECK_TOLERANCE = 1e-9
@@ -47,9 +51,6 @@ NOT_MEANINGFUL = {
     "binding_tolerance": "the tolerance only widens the band called balanced",
     "input_output_ratio": "it converts token bases while the scenario is resolved; give the converted figures instead",
 }
-
-# Planner phrasing for the power keys: "above X MW <of facility power> ...".
-WORDS = {"p_facility": "of facility power", "p_it": "of IT power"}
 
 
 @dataclass
@@ -83,7 +84,6 @@ class Solution:
             "current_value": self.current, "binding_now": self.binding_now,
             "binding_above": self.above, "binding_below": self.below,
             "reason": self.reason, "other_roots": list(self.other_roots), "check": self.check,
-            "message": message(self),
         }
         if self.key == "devices":
             out["max_devices"] = (math.floor(self.value * (1 + 1e-12)) if self.exists and self.above == "power" else None)
@@ -96,7 +96,7 @@ def check_key(key: str) -> str:
     Raises:
         InputError: unknown key (with a suggestion) or a key that cannot move the crossover.
     """
-    from ..resolve.profiles import _suggest
+    from ..resolve.profiles import suggest
 
     k = key.strip().lower().replace("-", "_")
     if k in SOLVABLE:
@@ -105,16 +105,7 @@ def check_key(key: str) -> str:
         raise InputError(f"--for {key}: no crossover to solve for: {NOT_MEANINGFUL[k]}")
     if k in S.CORE:
         raise InputError(f"--for {key}: not a number that moves the crossover; choose one of {', '.join(SOLVABLE)}")
-    raise InputError(f"--for {key!r}: not a core input" + _suggest(k, SOLVABLE) + f" (choose one of {', '.join(SOLVABLE)})")
-
-
-def _factors(inp: Inputs) -> tuple[float, float]:
-    c = e = 1.0
-    for s in gate_levers(inp):
-        if s.counted:
-            c *= s.c_tok_factor
-            e *= s.e_tok_factor
-    return c, e
+    raise InputError(f"--for {key!r}: not a core input" + suggest(k, SOLVABLE) + f" (choose one of {', '.join(SOLVABLE)})")
 
 
 def _bounds(key: str, x0: float) -> tuple[float, float]:
@@ -144,10 +135,10 @@ class _Engine:
 
     def __init__(self, inp: Inputs, key: str) -> None:
         self.inp, self.key = inp, key
-        self.cf, self.ef = _factors(inp)
+        self.statuses = gate(inp)
 
     def ceilings(self, x: Any) -> tuple[Any, Any]:
-        r = core(with_values(self.inp, **{self.key: x}), self.cf, self.ef)
+        r = evaluate(with_values(self.inp, **{self.key: x}), self.statuses)
         return r["compute_ceiling"], r["power_ceiling"]
 
     def log_ratio(self, x: Any) -> Any:
@@ -210,50 +201,65 @@ def solve(inp: Inputs, key: str, *, current: float | None = None, binding_now: s
         The solution; `value` None with a `reason` when no crossover exists in the
         admissible range.
     """
-    from ..units import DIMENSIONS
-
-    unit = DIMENSIONS[S.CORE[key].dim][1]
-    sol = Solution(key, unit, None, current=current, binding_now=binding_now)
+    sol = Solution(key, core_unit(key), None, current=current, binding_now=binding_now)
     eng = _Engine(inp, key)
     x0 = float(getattr(inp, key))
-    f0 = eng.log_ratio(x0)
-    lo, hi = _bounds(key, x0)
-    sol.bounds = (lo, hi)
+    sol.bounds = _bounds(key, x0)
+    if key in CLOSED_FORM and _closed_form(eng, sol, x0):
+        return sol
+    roots, fs = _scan(eng, *sol.bounds, scan_points)
+    if not roots:
+        sol.reason = _no_root(eng, sol, fs)
+        return sol
+    roots.sort(key=lambda r: abs(math.log(r / x0)))
+    lo, hi = sol.bounds
+    best = roots[0]
+    if not _accept(eng, sol, best, "root finding",
+                   f"log(Q̇_K/Q̇_P) = 0, bracketed over {_fmt(lo, sol.unit)} to {_fmt(hi, sol.unit)}"):
+        sol.reason = f"root finding did not converge for {key} near {_fmt(best, sol.unit)}"
+        return sol
+    sol.other_roots = sorted(roots[1:])
+    sol.above, sol.below = _sides(eng, best)
+    return sol
 
-    def accept(x: float, method: str, formula: str | None) -> bool:
-        qk, qp = eng.ceilings(x)
-        gap = abs(qk - qp) / max(qk, qp)
-        if gap > CHECK_TOLERANCE:
-            return False
-        sol.value, sol.method, sol.formula = x, method, formula
-        sol.check = {"compute_ceiling_tokens_per_s": qk, "power_ceiling_tokens_per_s": qp, "relative_gap": gap}
-        return True
 
-    # 1. closed form, when the dependence is the power law it is in simple scenarios
-    if key in CLOSED_FORM:
-        s, formula = CLOSED_FORM[key]
-        x = x0 * math.exp(-f0 / s)
-        if math.isfinite(x) and x > 0:
-            qk, qp = eng.ceilings(x)
-            if abs(qk - qp) / max(qk, qp) <= CHECK_TOLERANCE:
-                if not _admissible(key, x):
-                    sol.reason = _outside(key, x, unit)
-                    sol.above, sol.below = _sides(eng, x)
-                    return sol
-                accept(x, "closed form", formula)
-                sol.above, sol.below = _sides(eng, x)
-                return sol
+def _accept(eng: _Engine, sol: Solution, x: float, method: str, formula: str | None) -> bool:
+    """Re-run the engine at x: take it as the answer when the ceilings agree to CHECK_TOLERANCE."""
+    qk, qp = eng.ceilings(x)
+    gap = abs(qk - qp) / max(qk, qp)
+    if gap > CHECK_TOLERANCE:
+        return False
+    sol.value, sol.method, sol.formula = x, method, formula
+    sol.check = {"compute_ceiling_tokens_per_s": qk, "power_ceiling_tokens_per_s": qp, "relative_gap": gap}
+    return True
 
-    # 2. scan the admissible range and refine sign changes
+
+def _closed_form(eng: _Engine, sol: Solution, x0: float) -> bool:
+    """The power-law answer x* = x0 · R(x0)^(-1/s), when the engine confirms it (True: `sol` is final)."""
+    s, formula = CLOSED_FORM[sol.key]
+    x = x0 * math.exp(-eng.log_ratio(x0) / s)
+    if not (math.isfinite(x) and x > 0):
+        return False
+    qk, qp = eng.ceilings(x)
+    if abs(qk - qp) / max(qk, qp) > CHECK_TOLERANCE:
+        return False  # not a power law in this scenario: scan instead
+    if _admissible(sol.key, x):
+        _accept(eng, sol, x, "closed form", formula)
+    else:
+        sol.reason = _outside(sol.key, x, sol.unit)
+    sol.above, sol.below = _sides(eng, x)
+    return True
+
+
+def _scan(eng: _Engine, lo: float, hi: float, points: int) -> tuple[list[float], Any]:
+    """Roots of log(Q̇_K/Q̇_P) over a log-spaced scan of [lo, hi], each refined by bracketing."""
     import numpy as np
 
-    xs = np.geomspace(lo, hi, scan_points)
-    fs = eng.log_ratio(xs)
-    fs = np.broadcast_to(fs, xs.shape)
+    xs = np.geomspace(lo, hi, points)
+    fs = np.broadcast_to(eng.log_ratio(xs), xs.shape)
     sign = np.sign(fs)
-    idx = np.nonzero(sign[:-1] * sign[1:] <= 0)[0]
     roots: list[float] = []
-    for i in idx.tolist():
+    for i in np.nonzero(sign[:-1] * sign[1:] <= 0)[0].tolist():
         if sign[i] == 0:
             r = float(xs[i])
         elif sign[i + 1] == 0:
@@ -262,33 +268,26 @@ def solve(inp: Inputs, key: str, *, current: float | None = None, binding_now: s
             r = _refine(eng.log_ratio, float(xs[i]), float(xs[i + 1]), float(fs[i]), float(fs[i + 1]))
         if not roots or abs(math.log(r / roots[-1])) > 1e-9:
             roots.append(r)
-    if not roots:
-        spread = float(np.max(np.abs(fs - fs[0])))
-        regime = "power" if fs[0] > 0 else "compute"
-        if spread <= 1e-12 * max(1.0, abs(float(fs[0]))):
-            sol.reason = (f"no crossover: {key} moves neither ceiling relative to the other in this scenario "
-                          f"({_why_cancels(key, inp)}); it stays {regime}-bound at any {key}")
-        else:
-            sol.reason = (f"no crossover for {key} in the admissible range {_fmt(lo, unit)} to {_fmt(hi, unit)}: "
-                          f"{regime}-bound throughout")
-        return sol
-    roots.sort(key=lambda r: abs(math.log(r / x0)))
-    best = roots[0]
-    if not accept(best, "root finding", f"log(Q̇_K/Q̇_P) = 0, bracketed over {_fmt(lo, unit)} to {_fmt(hi, unit)}"):
-        sol.reason = f"root finding did not converge for {key} near {_fmt(best, unit)}"
-        return sol
-    sol.other_roots = sorted(roots[1:])
-    sol.above, sol.below = _sides(eng, best)
-    return sol
+    return roots, fs
+
+
+def _no_root(eng: _Engine, sol: Solution, fs: Any) -> str:
+    import numpy as np
+
+    lo, hi = sol.bounds
+    spread = float(np.max(np.abs(fs - fs[0])))
+    regime = "power" if fs[0] > 0 else "compute"
+    if spread <= 1e-12 * max(1.0, abs(float(fs[0]))):
+        return (f"no crossover: {sol.key} moves neither ceiling relative to the other in this scenario "
+                f"({_why_cancels(sol.key, eng.inp)}); it stays {regime}-bound at any {sol.key}")
+    return (f"no crossover for {sol.key} in the admissible range {_fmt(lo, sol.unit)} to {_fmt(hi, sol.unit)}: "
+            f"{regime}-bound throughout")
 
 
 def _sides(eng: _Engine, x: float) -> tuple[str, str]:
-    """Regime just above and just below x."""
+    """Regime just above and just below x: the classifier on the strict side of the crossover (no band)."""
     step = 1.001
-    up = eng.log_ratio(x * step)
-    down = eng.log_ratio(x / step)
-    lab = lambda v: "power" if v > 0 else "compute"  # noqa: E731 - R > 1: compute could sustain more: power binds
-    return lab(up), lab(down)
+    return (label(binding_code(*eng.ceilings(x * step), 0.0)), label(binding_code(*eng.ceilings(x / step), 0.0)))
 
 
 def _outside(key: str, x: float, unit: str) -> str:
@@ -318,27 +317,64 @@ def _why_cancels(key: str, inp: Inputs) -> str:
 
 
 def _fmt(x: float, unit: str) -> str:
-    from ..render import humanize as H
-
-    if unit == "1":
-        return H.sig(x, 4)
-    return H.si(x, unit, 4)
+    # Reasons are plain text in JSON: SI with four significant digits.
+    return f"{x:.4g}" if unit == "1" else f"{x:.4g} {unit}"
 
 
-def message(sol: Solution) -> str:
-    """The planner's sentence for a solution."""
-    key = sol.key
-    if not sol.exists:
-        return sol.reason or "no crossover"
-    x = _fmt(sol.value, sol.unit)
-    if key == "devices" and sol.above == "power":
-        n = math.floor(sol.value * (1 + 1e-12))
-        return (f"This site can feed at most {n:,} devices at this operating point; "
-                f"beyond that, delivered power binds (crossover at N = {sol.value:,.1f}).")
-    if key in ("p_facility", "p_it") and sol.above == "compute":
-        return f"Above {x} {WORDS[key]} the deployment is compute-bound; below it, power-bound."
-    if key == "pue":
-        return f"At a PUE above {x} the site is {sol.above}-bound; below it, {sol.below}-bound."
+def nominal(key: str) -> float:
+    """A reference value for a key the scenario does not set (its schema example)."""
+    from ..units import parse
+
+    f = S.CORE[key]
+    if f.type == "int":
+        return 1000.0
+    return parse(f.example, f.dim, key=key)
+
+
+def current(key: str, inputs: Inputs, r: dict[str, Any], flags: dict[str, str]) -> float | None:
+    """The scenario's value of `key` as the flag of that name would state it (None if not set).
+
+    Args:
+        key: the solved key.
+        inputs: the resolved inputs.
+        r: the engine's result for them.
+        flags: the request's flags (a flag's boundary decides which e_tok is meant).
+    """
+    engine_key = {"p_it": "p_it", "p_facility": "p_facility", "c_tok": "c_tok_base", "k_eff": "k_eff"}
+    if key in engine_key:
+        return r[engine_key[key]]
     if key == "e_tok":
-        return f"Above {x} (IT boundary) the deployment is {sol.above}-bound; below it, {sol.below}-bound."
-    return f"With {key} above {x} the deployment is {sol.above}-bound; below it, {sol.below}-bound."
+        if "e_tok_boundary" in flags:
+            same = inputs.e_tok_boundary == flags["e_tok_boundary"]
+            return r["e_tok_at_boundary"] if same else None
+        return r["e_tok_it"]   # IT boundary, before levers
+    if key == "device_power" and inputs.e_tok_boundary != flags.get("e_tok_boundary", "it"):
+        return None
+    v = getattr(inputs, key)
+    return None if v is None else float(v)
+
+
+@dataclass
+class Solved:
+    """A solution with the scenario it was solved for and its estimate now."""
+
+    solution: Solution
+    scenario: str | None
+    now: Any            # core.Result of the scenario as it stands
+
+
+def solve_request(request: Request, key: str) -> Solved:
+    """Solve a request for `key` (see :func:`solve`): resolve, state the current value, solve.
+
+    A flag for the same input (or one answering the same question, like --p-facility for
+    `p_it`) states the current value; a key the scenario does not set is solved from a
+    nominal value.
+    """
+    key = check_key(key)
+    base = resolve(request)
+    now = estimate(base.inputs)
+    cur = current(key, base.inputs, now.engine, request.flags)
+    x0 = cur if cur else nominal(key)
+    inputs = resolve_with(request, {key: x0}, replace_partners=True).inputs
+    sol = solve(inputs, key, current=cur, binding_now=now.values["binding"])
+    return Solved(sol, base.inputs.scenario, now)

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from typing_extensions import Annotated
 
-from ..render.formats import OutputFormat
+from ..render.text import OutputFormat
 from .options import scenario_argument, scenario_options
 
 
@@ -55,19 +55,15 @@ def register(app: typer.Typer) -> None:
 
           tokencalc estimate --bare --k-eff "1.3e16 FLOP/s" --c-tok "1.3e11 FLOP/token" --e-tok "3 J/token" --p-it "800 kW"
         """
-        from ..core.model import estimate as run
-        from ..resolve.scenario import resolve
+        from ..analysis.point import estimate as run
 
-        resolved = resolve(request)
-        result = run(resolved.inputs)
-        if mc is not None or seed is not None:
-            from .sensitivity import print_estimate_mc
+        est = run(request, mc=mc, seed=seed)
+        if format is OutputFormat.table:
+            from ..render.terminal import print_point
 
-            print_estimate_mc(result, resolved, mc, seed, format)
-        elif format is OutputFormat.table:
-            from ..render.terminal import print_estimate
-
-            print_estimate(result)
+            print_point(est)
         else:
-            sys.stdout.write(format.formatter()(result))
-        check_fail_if(fail_if, result.values["binding"])
+            from ..render.text import estimate_document
+
+            sys.stdout.write(estimate_document(est, format))
+        check_fail_if(fail_if, est.result.values["binding"])

@@ -80,23 +80,22 @@ def register(app: typer.Typer) -> None:
 
           tokencalc report my-scenario.toml -o appendix.html --paper letter
         """
+        from ..analysis.appendix import appendix
+        from ..fileio import check_writable, write_atomic
         from ..render import report as R
-        from ..core.model import estimate
-        from ..resolve.scenario import resolve
 
         kind = R.output_format(output)
-        R.check_writable(output, force)  # fail before the render, not after
+        check_writable(output, force)  # fail before the render, not after
         argv = command_line(ctx)
-        resolved = resolve(request)
-        result = estimate(resolved.inputs)
+        app_ = appendix(request)
         if kind == "pdf":
-            data, blocked = R.render_pdf(resolved, argv=argv, template_dir=template, paper=paper.value, result=result)
+            data, blocked = R.render_pdf(app_, argv=argv, template_dir=template, paper=paper.value)
         else:
-            html = R.render_html(resolved, argv=argv, template_dir=template, paper=paper.value, result=result)
+            html = R.render_html(app_, argv=argv, template_dir=template, paper=paper.value)
             data, blocked = html.encode("utf-8"), []
-        R.write_atomic(output, data, force=force)
+        write_atomic(output, data, force=force)
         for url in blocked:
             sys.stderr.write(f"tokencalc: warning: not fetched: {url} (only the template folder and data: URLs)\n")
-        binding = result.values["binding"]
+        binding = app_.result.values["binding"]
         sys.stderr.write(f"tokencalc: wrote {output} ({kind.upper()}, {len(data):,} bytes): "
                          f"{binding + '-bound' if binding else 'binding constraint unknown'}\n")

@@ -23,11 +23,12 @@ import typer
 from typer.core import TyperGroup
 from typing_extensions import Annotated
 
-from .. import __version__
+from ..version import __version__
 from ..errors import TokencalcError
 
 # Each module registers its commands; order is the order in `--help`.
-COMMAND_MODULES = ["estimate", "project", "compare", "report", "sensitivity", "calibrate", "profiles"]
+COMMAND_MODULES = ["estimate", "project", "compare", "sweep", "solve", "report", "sensitivity", "calibrate",
+                   "measure", "profiles"]
 
 # The lazy index: command -> (module, one-line help). A module listed above but
 # not indexed here is loaded eagerly, so a new command works before it is indexed.
@@ -35,12 +36,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "estimate": ("estimate", "One operating point: both ceilings, γ vs γ*, the binding constraint (realized and peak conventions), the token rate, and tokens / energy / cost / carbon over --horizon."),
     "project": ("project", "The horizon with time-varying inputs: token output, energy, cost and emissions integrated over time, and the dates at which the binding constraint switches between compute and delivered power."),
     "compare": ("compare", "Several operating points side by side: both ceilings, rate, binding (realized and peak), J/token, tokens and energy over the horizon, and the rate relative to the first or best row."),
-    "sweep": ("compare", "A grid over one or more core inputs, evaluated vectorized and streamed."),
-    "solve": ("compare", "The value of one input at which the regime flips (γ = γ*, both ceilings equal)."),
+    "sweep": ("sweep", "A grid over one or more core inputs, evaluated vectorized and streamed."),
+    "solve": ("solve", "The value of one input at which the regime flips (γ = γ*, both ceilings equal)."),
     "report": ("report", "An HTML or PDF appendix (by the suffix of -o) documenting the operating point and the active constraint: finding, q* and s*, charts, levers, disclosure checklist, provenance with BibTeX, reproducibility footer."),
     "sensitivity": ("sensitivity", "Rank the ranged inputs by how far each one alone moves the token rate (or --metric): each input at its low and at its high end, every other input at its mode."),
     "calibrate": ("calibrate", "Measured power logs + token counts -> measured e_tok, realized K_eff, eta_K, eta_E and U."),
-    "measure": ("calibrate", "Run CMD while sampling NVML board power, then report like `calibrate`."),
+    "measure": ("measure", "Run CMD while sampling NVML board power, then report like `calibrate`."),
     "profiles": ("profiles", "Browse and check hardware, facility, workload, lever and scenario profiles."),
     "schema": ("profiles", "Print the JSON Schema of a profile kind (for editor validation of TOML profiles, e.g. taplo)."),
 }

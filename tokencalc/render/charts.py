@@ -17,6 +17,8 @@ import math
 import re
 from typing import Any, Sequence
 
+from ..units import factor
+
 SVG_SALT = "tokencalc"
 # Colours (colour-blind safe, print well in greyscale: dark = binding).
 BINDING = "#1b4f72"
@@ -231,15 +233,16 @@ def horizon_svg(t_days: Sequence[float], rate: Sequence[float | None], compute: 
     # Long horizons read in years (calendar years with a start date); ceilings that grow
     # by more than 20x go on a log axis, where compound growth is a straight line.
     xs, xlabel = list(t_days), "days from " + (start_date or "the start")
-    if t_days[-1] > 730:
+    year = factor("year", "time") / factor("day", "time")  # days per (Julian) year
+    if t_days[-1] > 2 * year:
         if start_date:
             import datetime as _dt
 
             d0 = _dt.date.fromisoformat(start_date)
-            origin = d0.year + (d0.timetuple().tm_yday - 1) / 365.25
-            xs, xlabel = [origin + d / 365.25 for d in t_days], "year"
+            origin = d0.year + (d0.timetuple().tm_yday - 1) / year
+            xs, xlabel = [origin + d / year for d in t_days], "year"
         else:
-            xs, xlabel = [d / 365.25 for d in t_days], "years from the start"
+            xs, xlabel = [d / year for d in t_days], "years from the start"
     to_x = dict(zip(t_days, xs))
     positive = [y for ys in (rate, compute, power) for y in ys if y]
     log_y = bool(positive) and max(positive) / min(positive) > 20

@@ -6,22 +6,31 @@ from rich import box
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
+from typing import Any
 
+from ..core import Result
+from ..units import factor
 from . import humanize as H
-from .formats import finding
-from ..core.model import Result
+from .summary import finding
 
 
 def estimate_renderable(result: Result, title: str | None = None) -> Group:
     """Build the rich renderables for one estimate."""
     v = result.values
-    binding = v["binding"]
-    parts = []
-    head = Text(title or v.get("scenario_name") or v["scenario"] or "estimate", style="bold")
-    parts.append(head)
-    style = {"power": "bold yellow", "compute": "bold cyan", "balanced": "bold green"}.get(binding or "", "bold red")
-    parts.append(Text(finding(result), style=style))
+    style = {"power": "bold yellow", "compute": "bold cyan", "balanced": "bold green"}.get(v["binding"] or "", "bold red")
+    parts: list[Any] = [Text(title or v.get("scenario_name") or v["scenario"] or "estimate", style="bold"),
+                        Text(finding(result), style=style), _ceilings(v), _crossover(v), _inputs(v), _horizon(v)]
+    if result.levers:
+        parts.append(_levers(result))
+    if result.notes:
+        parts.append(Text("Notes", style="bold"))
+        parts += [Text(f"• {n}", style="dim") for n in result.notes]
+    return Group(*parts)
 
+
+def _ceilings(v: dict[str, Any]) -> Table:
+    binding = v["binding"]
+    day = factor("day", "time")
     t = Table(title="Ceilings", box=box.SIMPLE_HEAVY, title_justify="left", show_header=True, header_style="bold")
     t.add_column("")
     t.add_column("token/s", justify="right")
@@ -31,11 +40,13 @@ def estimate_renderable(result: Result, title: str | None = None) -> Group:
     for label, x, which in (("Compute ceiling  K_eff/c_tok", qk, "compute"), ("Power ceiling    P_IT/e_tok", qp, "power")):
         mark = "◀ binds" if binding == which or binding == "balanced" else ""
         row_style = "bold reverse" if mark else None
-        t.add_row(label, H.si(x, ""), H.count(None if x is None else x * 86400), mark, style=row_style)
+        t.add_row(label, H.si(x, ""), H.count(None if x is None else x * day), mark, style=row_style)
     t.add_row(f"Realized rate    U·min  (U = {H.percent(v['utilization'])})", H.si(q, ""),
-              H.count(None if q is None else q * 86400), "")
-    parts.append(t)
+              H.count(None if q is None else q * day), "")
+    return t
 
+
+def _crossover(v: dict[str, Any]) -> Table:
     c = Table(title="Which constraint binds", box=box.SIMPLE_HEAVY, title_justify="left", header_style="bold")
     c.add_column("K_eff convention")
     c.add_column("K_eff", justify="right")
@@ -44,11 +55,13 @@ def estimate_renderable(result: Result, title: str | None = None) -> Group:
     c.add_column("binding")
     conv = v["k_eff_convention"] or "—"
     c.add_row(f"{conv} (reported)", H.si(v["k_eff_flop_per_s"], "FLOP/s"), H.si(v["gamma_star_j_per_flop"], "J/FLOP"),
-              H.si(v["gamma_j_per_flop"], "J/FLOP"), binding or "unknown")
+              H.si(v["gamma_j_per_flop"], "J/FLOP"), v["binding"] or "unknown")
     c.add_row("peak (upper bound)", H.si(v["k_peak_flop_per_s"], "FLOP/s"), H.si(v["gamma_star_peak_j_per_flop"], "J/FLOP"),
               H.si(v["gamma_j_per_flop"], "J/FLOP"), v["binding_peak"] or "unknown")
-    parts.append(c)
+    return c
 
+
+def _inputs(v: dict[str, Any]) -> Table:
     i = Table(title="Inputs", box=box.SIMPLE, title_justify="left", show_header=False)
     i.add_column("")
     i.add_column("", justify="right")
@@ -68,8 +81,10 @@ def estimate_renderable(result: Result, title: str | None = None) -> Group:
     ]
     for r in rows:
         i.add_row(*r)
-    parts.append(i)
+    return i
 
+
+def _horizon(v: dict[str, Any]) -> Table:
     h = Table(title=f"Over {H.duration(v['horizon_s'])} at constant inputs", box=box.SIMPLE, title_justify="left",
               show_header=False)
     h.add_column("")
@@ -80,26 +95,32 @@ def estimate_renderable(result: Result, title: str | None = None) -> Group:
                        ("Cost per million tokens", H.money(v["cost_usd_per_million_tokens"])),
                        ("Emissions per token", H.si(v["emissions_g_co2e_per_token"], "gCO2e"))):
         h.add_row(label, val)
-    parts.append(h)
+    return h
 
-    if result.levers:
-        lt = Table(title="Levers", box=box.SIMPLE_HEAVY, title_justify="left", header_style="bold")
-        lt.add_column("lever")
-        lt.add_column("counted")
-        lt.add_column("c_tok ×", justify="right")
-        lt.add_column("e_tok ×", justify="right")
-        lt.add_column("why", overflow="fold")
-        for s in result.levers:
-            lt.add_row(s.id, Text("yes", style="green") if s.counted else Text("no", style="red"),
-                       H.sig(s.c_tok_factor), H.sig(s.e_tok_factor), s.reason)
-        parts.append(lt)
-    if result.notes:
-        parts.append(Text("Notes", style="bold"))
-        for n in result.notes:
-            parts.append(Text(f"• {n}", style="dim"))
-    return Group(*parts)
+
+def _levers(result: Result) -> Table:
+    lt = Table(title="Levers", box=box.SIMPLE_HEAVY, title_justify="left", header_style="bold")
+    lt.add_column("lever")
+    lt.add_column("counted")
+    lt.add_column("c_tok ×", justify="right")
+    lt.add_column("e_tok ×", justify="right")
+    lt.add_column("why", overflow="fold")
+    for s in result.levers:
+        lt.add_row(s.id, Text("yes", style="green") if s.counted else Text("no", style="red"),
+                   H.sig(s.c_tok_factor), H.sig(s.e_tok_factor), s.reason)
+    return lt
 
 
 def print_estimate(result: Result, console: Console | None = None) -> None:
     """Print the rich rendering of `result`."""
     (console or Console()).print(estimate_renderable(result))
+
+
+def print_point(est: Any, console: Console | None = None) -> None:
+    """Print an `analysis.point.Estimate`: the estimate, and its Monte Carlo band when sampled."""
+    con = console or Console()
+    con.print(estimate_renderable(est.result))
+    if est.mc is not None:
+        from .uncertainty import mc_renderable
+
+        con.print(mc_renderable(est.mc, est.result.values))

@@ -18,8 +18,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import schema as S
 from ..errors import ProfileError, where
+from . import schema as S
+from .validate import (Range, Source, check_bounds, coerce_text, leaf_keys, leaf_value, suggest, validate)
+from .validate import sources as parse_sources
 
 try:  # Python >= 3.11
     import tomllib
@@ -27,33 +29,6 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 ENV_PROFILES = "TOKENCALC_PROFILES"
-SOURCE_FIELDS = ("title", "author", "year", "url", "publisher", "note", "accessed", "date")
-
-
-@dataclass(frozen=True)
-class Source:
-    """A citation for one or more profile keys."""
-
-    text: str
-    title: str | None = None
-    author: str | None = None
-    year: str | None = None
-    url: str | None = None
-    publisher: str | None = None
-    note: str | None = None
-    accessed: str | None = None
-
-    def __str__(self) -> str:
-        return self.text
-
-
-@dataclass(frozen=True)
-class Range:
-    """An uncertain input: triangular (low, mode, high) in SI units."""
-
-    low: float
-    mode: float
-    high: float
 
 
 @dataclass(frozen=True)
@@ -278,7 +253,7 @@ def load_path(path: Path, kind: str | None = None, *, overrides: Iterable[tuple[
     if not isinstance(data.get("name"), str) or not data["name"].strip():
         raise ProfileError(f"name in {shown}: expected a non-empty string, got {data.get('name')!r}")
     values, ranges = validate(data, found, shown)
-    sources = _sources(data.get("sources", {}), found, shown)
+    sources = parse_sources(data.get("sources", {}), found, shown)
     prof = Profile(id=path.stem, kind=found, name=data["name"], path=shown, values=values, ranges=ranges,
                    sources=sources, sha256=file_sha256(path), raw=data, file=str(path))
     return apply_overrides(prof, overrides)
@@ -293,8 +268,8 @@ def apply_overrides(prof: Profile, overrides: Iterable[tuple[str, Any, str]]) ->
     for dotted, raw, origin in overrides:
         spec = S.leaf(prof.kind, dotted)
         if spec is None or dotted.split(".")[0] in ("kind", "sources"):
-            raise ProfileError(f"{dotted} ({origin}): {prof.kind} profiles have no such key" + _suggest(dotted, _leaf_keys(S.KIND_SPECS[prof.kind])))
-        value, rng = _leaf_value(spec, _coerce_text(spec, raw), origin, dotted)
+            raise ProfileError(f"{dotted} ({origin}): {prof.kind} profiles have no such key" + suggest(dotted, leaf_keys(S.KIND_SPECS[prof.kind])))
+        value, rng = leaf_value(spec, coerce_text(spec, raw), origin, dotted)
         values[dotted] = value
         ranges.pop(dotted, None)
         if rng is not None:
@@ -303,221 +278,82 @@ def apply_overrides(prof: Profile, overrides: Iterable[tuple[str, Any, str]]) ->
     return Profile(prof.id, prof.kind, prof.name, prof.path, values, ranges, sources, prof.sha256, prof.raw, prof.file)
 
 
-def _coerce_text(spec: S.Field, raw: Any) -> Any:
-    """`--set` gives text: turn it into what a TOML file would hold for this field."""
-    if not isinstance(raw, str):
-        return raw
-    text = raw.strip()
-    if spec.type == "int":
-        try:
-            return int(text)
-        except ValueError:
-            return text
-    if spec.type == "bool":
-        return {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}.get(text.lower(), text)
-    if spec.type == "refs":
-        return [t.strip() for t in text.split(",") if t.strip()]
-    return text
+
+def find(ref: str, kind: str | None, dirs: list[Path]) -> Profile:
+    """A profile by path, or by id in whichever kind has it (`kind` when several do).
+
+    Raises:
+        ProfileError: no such profile (with suggestions), or an id shared by several kinds.
+    """
+    if looks_like_path(ref):
+        if not Path(ref).is_file():
+            raise ProfileError(f"profile file '{ref}' not found")
+        return load_path(Path(ref), kind)
+    kinds = [kind] if kind else [e.kind for e in list_profiles(None, dirs) if e.id == ref]
+    if not kinds:
+        known = sorted({e.id for e in list_profiles(None, dirs)})
+        hint = difflib.get_close_matches(ref, known, n=3, cutoff=0.5)
+        raise ProfileError(f"no profile '{ref}'" + (f"; did you mean {', '.join(map(repr, hint))}?" if hint else
+                                                    " (see `tokencalc profiles list`)"))
+    if len(kinds) > 1:
+        raise ProfileError(f"'{ref}' is a {' and a '.join(kinds)} profile; choose one with --kind")
+    return load(ref, kinds[0], dirs)
 
 
-def _leaf_keys(fields: dict[str, S.Spec], prefix: str = "") -> list[str]:
-    out = []
-    for k, spec in fields.items():
-        path = f"{prefix}{k}"
-        if isinstance(spec, S.Table):
-            out += _leaf_keys(spec.fields, path + ".")
-        elif isinstance(spec, S.MapOf):
-            out.append(path + ".<" + spec.key_help + ">")
-        else:
-            out.append(path)
-    return out
-
-
-def _suggest(key: str, known: Iterable[str]) -> str:
-    known = list(known)
-    last = key.split(".")[-1]
-    hint = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    if not hint:
-        hint = [k for k in known if k.split(".")[-1] in difflib.get_close_matches(last, [x.split(".")[-1] for x in known], n=1, cutoff=0.6)][:1]
-    return f"; did you mean '{hint[0]}'?" if hint else ""
-
-
-def validate(data: dict, kind: str, file: str) -> tuple[dict[str, Any], dict[str, Range]]:
-    """Check a parsed TOML document against the schema of `kind`.
+def check_files(paths: Iterable[Path]) -> list[tuple[Path, Profile | None, str | None]]:
+    """Validate profile files (folders are searched for *.toml); a scenario's references must resolve too.
 
     Returns:
-        (values, ranges): flat dotted keys -> SI values, and the ranges given.
+        (file, profile or None, error message or None) per file, in order.
+
+    Raises:
+        ProfileError: a path that does not exist, or no .toml file at all.
     """
-    values: dict[str, Any] = {}
-    ranges: dict[str, Range] = {}
-    _walk(S.KIND_SPECS[kind], data, "", file, values, ranges)
-    return values, ranges
+    from ..errors import TokencalcError
 
-
-def _walk(fields: dict[str, S.Spec], data: dict, prefix: str, file: str,
-          values: dict[str, Any], ranges: dict[str, Range]) -> None:
-    for k, v in data.items():
-        path = prefix + k
-        spec = fields.get(k)
-        if spec is None:
-            raise ProfileError(f"{path} in {file}: unknown key" + _suggest(path, [prefix + x for x in _leaf_keys(fields)]))
-        _one(spec, v, path, file, values, ranges)
-
-
-def _one(spec: S.Spec, v: Any, path: str, file: str, values: dict, ranges: dict) -> None:
-    if isinstance(spec, S.Free):
-        if not isinstance(v, dict):
-            raise ProfileError(f"{path} in {file}: expected a table, got {_show(v)}")
-        return
-    if isinstance(spec, S.Table):
-        if not isinstance(v, dict):
-            raise ProfileError(f"{path} in {file}: expected a table [{path}], got {_show(v)}")
-        _walk(spec.fields, v, path + ".", file, values, ranges)
-        return
-    if isinstance(spec, S.MapOf):
-        if not isinstance(v, dict):
-            raise ProfileError(f"{path} in {file}: expected a table of {spec.key_help} = value, got {_show(v)}")
-        for name, item in v.items():
-            _one(spec.item, item, f"{path}.{name}", file, values, ranges)
-        return
-    value, rng = _leaf_value(spec, v, file, path)
-    values[path] = value
-    if rng is not None:
-        ranges[path] = rng
-
-
-def _show(v: Any) -> str:
-    if isinstance(v, dict):
-        return "a table"
-    if isinstance(v, list):
-        return "a list"
-    if isinstance(v, bool):
-        return f"the boolean {str(v).lower()}"
-    if isinstance(v, str):
-        return f"the string {v!r}"
-    return f"{type(v).__name__} {v!r}"
-
-
-def _leaf_value(spec: S.Field, v: Any, file: str, path: str) -> tuple[Any, Range | None]:
-    """Validate one leaf; returns (value, range or None)."""
-    t = spec.type
-    if t == "quantity":
-        if isinstance(v, dict):
-            rng = _range(spec, v, file, path)
-            return rng.mode, rng
-        x = _quantity(spec, v, file, path)
-        return x, None
-    if t == "int":
-        if isinstance(v, bool) or not isinstance(v, int):
-            if isinstance(v, float) and v.is_integer():
-                v = int(v)
-            else:
-                raise ProfileError(f"{path} in {file}: expected a whole number, got {_show(v)}")
-        if spec.min is not None and v < spec.min:
-            raise ProfileError(f"{path} in {file}: expected a whole number >= {int(spec.min)}, got {v}")
-        return v, None
-    if t == "bool":
-        if not isinstance(v, bool):
-            raise ProfileError(f"{path} in {file}: expected true or false, got {_show(v)}")
-        return v, None
-    if t == "refs":
-        if isinstance(v, str):
-            v = [v]
-        if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
-            raise ProfileError(f"{path} in {file}: expected a list of {spec.ref_kind} ids or paths, got {_show(v)}")
-        return list(v), None
-    if t == "date":
-        if isinstance(v, _dt.datetime):
-            v = v.date()
-        if isinstance(v, _dt.date):
-            return v.isoformat(), None
-        try:
-            return _dt.date.fromisoformat(str(v)).isoformat(), None
-        except ValueError:
-            raise ProfileError(f"{path} in {file}: expected an ISO date (YYYY-MM-DD), got {_show(v)}") from None
-    # str and ref
-    if not isinstance(v, str) or (t == "ref" and not v.strip()):
-        raise ProfileError(f"{path} in {file}: expected {'a ' + spec.ref_kind + ' id or path' if t == 'ref' else 'a string'}, got {_show(v)}")
-    if spec.choices and v not in spec.choices:
-        hint = difflib.get_close_matches(v, spec.choices, n=1)
-        raise ProfileError(f"{path} in {file}: expected one of {', '.join(spec.choices)}, got {v!r}"
-                           + (f"; did you mean '{hint[0]}'?" if hint else ""))
-    return v, None
-
-
-def _quantity(spec: S.Field, v: Any, file: str, path: str) -> float:
-    from ..units import parse  # pint only when a quantity is actually read
-
-    x = parse(v, spec.dim, file=file, key=path)
-    _check_bounds(spec, x, file, path, v)
-    return x
-
-
-def _check_bounds(spec: S.Field, x: float, file: str, path: str, shown: Any) -> None:
-    lo_ok = spec.min is None or (x > spec.min if spec.min_open else x >= spec.min)
-    hi_ok = spec.max is None or (x < spec.max if spec.max_open else x <= spec.max)
-    if lo_ok and hi_ok:
-        return
-    from ..units import DIMENSIONS
-
-    unit = DIMENSIONS[spec.dim][1]
-    unit = "" if unit == "1" else f" {unit}"
-    parts = []
-    if spec.min is not None:
-        parts.append(f"{'>' if spec.min_open else '>='} {spec.min:g}{unit}")
-    if spec.max is not None:
-        parts.append(f"{'<' if spec.max_open else '<='} {spec.max:g}{unit}")
-    raise ProfileError(f"{path} in {file}: expected a value {' and '.join(parts)}, got {shown!r}"
-                       + (f" (= {x:g}{unit})" if isinstance(shown, str) and any(c.isalpha() or c == "%" for c in shown) else ""))
-
-
-def _range(spec: S.Field, v: dict, file: str, path: str) -> Range:
-    keys = set(v)
-    if keys <= {"low", "mode", "high"} and {"low", "high"} <= keys:
-        low = _quantity(spec, v["low"], file, path + ".low")
-        high = _quantity(spec, v["high"], file, path + ".high")
-        mode = _quantity(spec, v["mode"], file, path + ".mode") if "mode" in v else (low + high) / 2
-        if not low <= mode <= high:
-            raise ProfileError(f"{path} in {file}: a range needs low <= mode <= high, got low={v['low']!r}, "
-                               f"mode={v.get('mode', mode)!r}, high={v['high']!r}")
-        return Range(low, mode, high)
-    if keys == {"value", "rel"}:
-        mode = _quantity(spec, v["value"], file, path + ".value")
-        rel = v["rel"]
-        if isinstance(rel, bool) or not isinstance(rel, (int, float)) or not math.isfinite(rel) or not 0 <= rel < 1:
-            raise ProfileError(f"{path}.rel in {file}: expected a relative half-width 0 <= rel < 1, got {_show(rel)}")
-        low, high = mode * (1 - rel), mode * (1 + rel)
-        if low > high:
-            low, high = high, low
-        _check_bounds(spec, low, file, path + " (low end of the range)", low)
-        _check_bounds(spec, high, file, path + " (high end of the range)", high)
-        return Range(low, mode, high)
-    raise ProfileError(f"{path} in {file}: expected a value or a range {{ low, mode, high }} / {{ value, rel }}, "
-                       f"got a table with keys {', '.join(sorted(keys)) or '(none)'}")
-
-
-def _sources(raw: Any, kind: str, file: str) -> dict[str, Source]:
-    out: dict[str, Source] = {}
-    for k, v in raw.items():
-        if isinstance(v, str):
-            if not v.strip():
-                raise ProfileError(f"sources.{k} in {file}: expected a citation, got an empty string")
-            out[k] = Source(text=v.strip())
-        elif isinstance(v, dict):
-            bad = set(v) - set(SOURCE_FIELDS)
-            if bad:
-                raise ProfileError(f"sources.{k} in {file}: unknown citation field(s) {', '.join(sorted(bad))}; "
-                                   f"expected {', '.join(SOURCE_FIELDS)}")
-            if not v.get("title"):
-                raise ProfileError(f"sources.{k} in {file}: a citation table needs a title")
-            fields = {f: str(v[f]) for f in SOURCE_FIELDS if f in v and f != "date"}
-            if "date" in v and "year" not in fields:
-                fields["year"] = str(v["date"])
-            text = ", ".join(x for x in (fields.get("author"), fields.get("title"), fields.get("publisher"),
-                                         fields.get("year")) if x)
-            if fields.get("note"):
-                text += f" ({fields['note']})"
-            out[k] = Source(text=text, **fields)
+    paths = list(paths)
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files += sorted(p.rglob("*.toml"))
+        elif p.is_file():
+            files.append(p)
         else:
-            raise ProfileError(f"sources.{k} in {file}: expected a citation string or table, got {_show(v)}")
+            raise ProfileError(f"'{p}' does not exist")
+    if not files:
+        raise ProfileError("no .toml files found in " + ", ".join(map(str, paths)))
+    dirs = search_dirs()
+    out: list[tuple[Path, Profile | None, str | None]] = []
+    for f in files:
+        try:
+            prof = load_path(f)
+            if prof.kind == "scenario":
+                refs = [(prof.get(k), k) for k in ("hardware", "facility", "workload") if prof.get(k)]
+                refs += [(ref, "lever") for ref in prof.get("levers", [])]
+                for ref, k in refs:
+                    resolve_ref(ref, k, [f.parent.parent, *dirs], base=f.parent, file=str(f),
+                                key="levers" if k == "lever" else k)
+            out.append((f, prof, None))
+        except TokencalcError as exc:
+            out.append((f, None, str(exc)))
     return out
+
+
+def value_rows(prof: Profile) -> list[tuple[str, Any, str, str | None, Range | None]]:
+    """(key, SI value, SI unit, citation, range) of every value of a profile but its name and prose."""
+    from .fields import si_unit
+
+    rows = []
+    for key, value in prof.values.items():
+        if key in ("kind", "name", "description", "notes"):
+            continue
+        spec = S.leaf(prof.kind, key)
+        src = prof.source_for(key)
+        unit = si_unit(spec) if spec is not None and spec.type == "quantity" else ""
+        rows.append((key, value, unit, src.text if src else None, prof.ranges.get(key)))
+    return rows
+
+
+__all__ = ["ENV_PROFILES", "Entry", "Profile", "Range", "Source", "apply_overrides", "bundled_dir", "check_bounds", "check_files",
+           "coerce_text", "display_path", "file_sha256", "find", "leaf_keys", "leaf_value", "list_profiles", "load", "load_path",
+           "looks_like_path", "resolve_ref", "search_dirs", "suggest", "validate", "value_rows"]

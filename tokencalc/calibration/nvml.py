@@ -6,19 +6,21 @@ functions used below (``nvmlInit``, ``nvmlShutdown``, ``nvmlDeviceGetCount``,
 ``nvmlDeviceGetTotalEnergyConsumption`` in mJ, optionally
 ``nvmlDeviceGetUtilizationRates``). The real one is the ``pynvml`` module from
 ``nvidia-ml-py``, imported only when ``tokencalc measure`` runs; tests pass a
-stand-in. The samples come back as :class:`tokencalc.calibrate.Device` series, so
-`measure` reports through the same code as `calibrate`.
+stand-in. The samples come back as :class:`~tokencalc.calibration.samples.Device`
+series, so `measure` reports through the same code as `calibrate`
+(:func:`tokencalc.calibration.run.measured`).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import subprocess
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from .calibration import ENERGY, GPU_UTIL, POWER, Device
 from ..errors import InputError
+from .samples import ENERGY, GPU_UTIL, POWER, Device
 
 SOURCE = "nvml"
 
@@ -52,12 +54,13 @@ def init(nvml: Any) -> int:
                          "measure needs an NVIDIA driver and GPU") from None
     count = int(nvml.nvmlDeviceGetCount())
     if count < 1:
-        _shutdown(nvml)
+        shutdown(nvml)
         raise InputError("no NVIDIA GPU available: NVML found 0 devices")
     return count
 
 
-def _shutdown(nvml: Any) -> None:
+def shutdown(nvml: Any) -> None:
+    """Shut the backend down (best effort: errors are ignored)."""
     try:
         nvml.nvmlShutdown()
     except Exception:  # shutting down is best effort
@@ -194,8 +197,6 @@ def run_command(cmd: Sequence[str], nvml: Any, *, interval: float, indices: Sequ
 
 def to_csv(devices: dict[str, Device]) -> str:
     """The samples as an ``nvidia-smi --format=csv,nounits`` log (UTC wall time), for `calibrate`."""
-    import datetime as _dt
-
     rows = []
     for dev_id, dev in devices.items():
         ch = dev.channels.get(POWER)

@@ -1,0 +1,194 @@
+"""The Token Production Function: the one evaluation every command calls.
+
+    Q̇_K = K_eff / c_tok          compute ceiling   [token/s]
+    Q̇_P = P_IT / e_tok           power ceiling     [token/s]
+    Q̇   = U · min(Q̇_K, Q̇_P)     realized rate     [token/s]
+    γ   = e_tok / c_tok          γ* = P_IT / K_eff [J/FLOP]
+
+:func:`evaluate` applies the derivation table, the lever product and the
+binding classifier, then the production function and the energy accounting,
+on floats or (elementwise) on numpy arrays. Estimate, compare, sweep, project,
+Monte Carlo, tornado, solve and calibrate all call it; none re-derives physics.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .arith import known, maximum, minimum
+from .classify import binding_code
+from .derive import derive
+from .inputs import Inputs
+from .levers import LeverStatus, factors, gate
+
+# The Inputs fields that enter the ceilings, the rate, energy, cost or emissions
+# (others only feed reported ratios, such as η_E, or the lever gate).
+RATE_FIELDS = frozenset({
+    "devices", "peak_flops", "k_eff", "throughput_per_device", "kernel_efficiency", "availability", "c_tok",
+    "context_length", "batch_size", "devices_per_replica", "weight_bytes", "kv_bytes_per_token", "hbm_bandwidth",
+    "e_tok", "device_power", "it_overhead", "p_facility", "pue", "p_it", "cooling_capacity", "utilization",
+    "electricity_price", "carbon_intensity", "horizon", "prefill_share", "binding_tolerance",
+})
+GATE_FIELDS = frozenset({"tpot_slo", "tpot_measured", "quality"})
+
+
+def roofline(peak: Any, bandwidth: Any, c_tok: Any, batch: Any, context: Any, weight_bytes: Any,
+             kv_bytes_per_token: Any, devices_per_replica: Any = 1, efficiency: Any = 1.0) -> tuple[Any, Any, Any]:
+    """Roofline decode step of one replica (docs/model.md §4).
+
+    A decode step of batch B at context n moves W + B·kv(n) bytes and does B·c_tok FLOPs.
+
+    Returns:
+        (tokens/s per device, compute step time, memory step time).
+    """
+    t_compute = batch * c_tok / (devices_per_replica * peak * efficiency)
+    t_memory = (weight_bytes + batch * kv_bytes_per_token * context) / (devices_per_replica * bandwidth)
+    per_device = batch / maximum(t_compute, t_memory) / devices_per_replica
+    return per_device, t_compute, t_memory
+
+
+def evaluate(inp: Inputs, statuses: list[LeverStatus] | None = None,
+             lever_values: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """Both ceilings, the realized rate, γ, γ*, the binding codes, energy and totals.
+
+    Args:
+        inp: resolved inputs (floats, or numpy arrays for many points at once).
+        statuses: the lever gate, decided once at the nominal point (default: :func:`levers.gate`).
+        lever_values: counted levers' phase factors replaced by values or arrays.
+
+    Returns:
+        Engine keys -> values (None where the inputs do not determine them).
+    """
+    if statuses is None:
+        statuses = gate(inp)
+    d, derived = derive(inp)
+    f_c, f_e = factors(statuses, d.prefill_share, lever_values)
+    r: dict[str, Any] = {"derived": derived, "inputs": d, "phi_c": 1.0 / f_c, "phi_e": 1.0 / f_e}
+    r.update(_compute(d, f_c, "c_tok" in derived))
+    r.update(_energy(d, r, f_e))
+    r.update(_power(d))
+    r.update(_rates(d, r))
+    return r
+
+
+def _compute(d: Inputs, f_c: Any, from_architecture: bool) -> dict[str, Any]:
+    """c_tok and K_eff: given, realized, modeled (capped by the roofline), or peak."""
+    n, c_base = d.devices, d.c_tok
+    k_peak = n * d.peak_flops if known(n, d.peak_flops) else None
+    eff = d.kernel_efficiency if d.kernel_efficiency is not None else 1.0
+    avail = d.availability if d.availability is not None else 1.0
+    roof = None
+    if known(d.peak_flops, d.hbm_bandwidth, c_base, d.batch_size, d.context_length, d.weight_bytes,
+             d.kv_bytes_per_token):
+        per_dev, t_c, t_m = roofline(d.peak_flops, d.hbm_bandwidth, c_base, d.batch_size, d.context_length,
+                                     d.weight_bytes, d.kv_bytes_per_token, d.devices_per_replica or 1, eff)
+        roof = {"per_device": per_dev, "t_compute": t_c, "t_memory": t_m}
+    k_eff, convention = None, None
+    if d.k_eff is not None:
+        k_eff, convention = d.k_eff, "given"
+    elif known(d.throughput_per_device, n, c_base):
+        # Availability is the share of installed devices serving: it scales K_eff in every regime.
+        k_eff, convention = n * d.throughput_per_device * c_base * avail, "realized"
+    elif k_peak is not None and (roof is not None or d.kernel_efficiency is not None or d.availability is not None):
+        bound = k_peak * eff
+        if roof is not None:
+            bound = minimum(bound, n * roof["per_device"] * c_base)
+        k_eff, convention = bound * avail, "modeled"
+    elif k_peak is not None:
+        k_eff, convention = k_peak, "peak"
+    return {
+        "c_tok_base": c_base, "c_tok_origin": (None if c_base is None else "architecture" if from_architecture
+                                               else "given"),
+        "c_tok": None if c_base is None else c_base * f_c,
+        "k_peak": k_peak, "roofline": roof, "k_eff": k_eff, "k_eff_convention": convention,
+        "k_eff_roofline": n * roof["per_device"] * c_base if roof is not None and n is not None else None,
+    }
+
+
+def _energy(d: Inputs, r: dict[str, Any], f_e: Any) -> dict[str, Any]:
+    """e_tok at its boundary (given or modeled), at IT before levers, and at IT after levers (the power ceiling's)."""
+    n, c_base, k_eff = d.devices, r["c_tok_base"], r["k_eff"]
+    e_at, origin = d.e_tok, ("given" if d.e_tok is not None else None)
+    if e_at is None and known(d.device_power, k_eff, n, c_base):
+        e_at, origin = d.device_power / (k_eff / (n * c_base)), "modeled"
+    b = d.e_tok_boundary
+    e_it = e_acc = None
+    if e_at is not None:
+        if b == "it":
+            e_it = e_at
+        elif b == "facility":
+            e_it = e_at / d.pue if d.pue is not None else None
+        elif d.it_overhead is not None:
+            e_it = e_at * d.it_overhead
+        if b == "accelerator":
+            e_acc = e_at
+        elif b == "it" and d.it_overhead is not None:
+            e_acc = e_it / d.it_overhead
+    return {"e_tok_at_boundary": e_at, "e_tok_origin": origin, "e_tok_accelerator": e_acc, "e_tok_it": e_it,
+            "e_tok": None if e_it is None else e_it * f_e}
+
+
+def _power(d: Inputs) -> dict[str, Any]:
+    """Delivered power: P_IT = P_facility / PUE (or given), capped by cooling capacity."""
+    p_it, p_fac = d.p_it, d.p_facility
+    if p_it is None and known(p_fac, d.pue):
+        p_it = p_fac / d.pue
+    elif p_it is not None and p_fac is None and d.pue is not None:
+        p_fac = p_it * d.pue
+    uncapped = p_it
+    if known(p_it, d.cooling_capacity):
+        p_it = minimum(p_it, d.cooling_capacity)
+    return {"p_it": p_it, "p_facility": p_fac, "p_it_uncapped": uncapped}
+
+
+def _rates(d: Inputs, r: dict[str, Any]) -> dict[str, Any]:
+    """The production function, the crossover, the binding codes and the energy accounting."""
+    k_eff, k_peak, c_tok, e_tok, p_it = r["k_eff"], r["k_peak"], r["c_tok"], r["e_tok"], r["p_it"]
+    u = d.utilization if d.utilization is not None else 1.0
+    qk = k_eff / c_tok if known(k_eff, c_tok) else None
+    qp = p_it / e_tok if known(p_it, e_tok) else None
+    qk_peak = k_peak / c_tok if known(k_peak, c_tok) else None
+    rate = u * minimum(qk, qp) if known(qk, qp) else None  # one ceiling alone does not bound the rate
+    pue, price, carbon = d.pue, d.electricity_price, d.carbon_intensity
+    it_power = rate * e_tok if known(rate, e_tok) else None           # IT power drawn by the output [W]
+    fac_power = it_power * pue if known(it_power, pue) else None
+    e_fac = e_tok * pue if known(e_tok, pue) else None
+    out = {
+        "utilization": u, "compute_ceiling": qk, "power_ceiling": qp, "compute_ceiling_peak": qk_peak,
+        "token_rate": rate, "tolerance": d.tolerance,
+        "binding": binding_code(qk, qp, d.tolerance), "binding_peak": binding_code(qk_peak, qp, d.tolerance),
+        "gamma": e_tok / c_tok if known(e_tok, c_tok) else None,
+        "gamma_star": p_it / k_eff if known(p_it, k_eff) else None,
+        "gamma_star_peak": p_it / k_peak if known(p_it, k_peak) else None,
+        "ceiling_ratio": qk / qp if known(qk, qp) else None,
+        "e_tok_facility": e_fac,
+        "it_power": it_power, "facility_power": fac_power,
+        "cost_rate": fac_power * price if known(fac_power, price) else None,
+        "emissions_rate": fac_power * carbon if known(fac_power, carbon) else None,
+        "power_demand_at_compute_ceiling": qk * e_tok if known(qk, e_tok) else None,
+        "cost_per_million_tokens": e_fac * price * 1e6 if known(e_fac, price) else None,
+        "emissions_per_token": e_fac * carbon if known(e_fac, carbon) else None,
+    }
+    out.update(_totals(d.horizon, rate, e_tok, pue, price, carbon))
+    out.update(_ratios(d, r))
+    return out
+
+
+def _totals(horizon: Any, rate: Any, e_tok: Any, pue: Any, price: Any, carbon: Any) -> dict[str, Any]:
+    """Tokens, energy, cost and emissions over the horizon at constant inputs."""
+    tokens = rate * horizon if known(rate, horizon) else None
+    e_it = tokens * e_tok if known(tokens, e_tok) else None
+    e_fac = e_it * pue if known(e_it, pue) else None
+    return {"tokens_total": tokens, "energy_it": e_it, "energy_facility": e_fac,
+            "cost": e_fac * price if known(e_fac, price) else None,
+            "emissions": e_fac * carbon if known(e_fac, carbon) else None}
+
+
+def _ratios(d: Inputs, r: dict[str, Any]) -> dict[str, Any]:
+    """η_K = K_eff / K_peak and η_E = e_ref / e_tok (docs/model.md §11)."""
+    eta_k = None
+    if r["k_eff_convention"] in ("realized", "given", "modeled") and known(r["k_eff"], r["k_peak"]):
+        eta_k = r["k_eff"] / r["k_peak"]
+    e_ref = r["c_tok_base"] * d.tdp / d.peak_flops if known(r["c_tok_base"], d.tdp, d.peak_flops) else None
+    eta_e = e_ref / r["e_tok_accelerator"] if known(e_ref, r["e_tok_accelerator"]) else None
+    return {"eta_k": eta_k, "e_ref": e_ref, "eta_e": eta_e}

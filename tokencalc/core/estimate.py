@@ -1,0 +1,189 @@
+"""One operating point: the engine's result with its lever gate, notes and provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..units import factor
+from . import fields as F
+from .arith import known
+from .classify import label
+from .derive import provenance as derived_provenance
+from .engine import evaluate
+from .inputs import Inputs, Provenance
+from .levers import LeverStatus, gate
+
+SCHEMA = "tokencalc.estimate/1"
+
+
+@dataclass
+class Result:
+    """Everything `estimate` reports for one operating point.
+
+    Attributes:
+        values: the documented JSON keys (SI units, plain numbers, labels).
+        levers: the lever gate.
+        notes: what was assumed, converted or could not be computed, and why.
+        inputs: the resolved inputs.
+        derived: provenance of the inputs the core derived (weight bytes, IT overhead, ...).
+        engine: the engine's full result (for renderers and analysis).
+    """
+
+    values: dict[str, Any]
+    levers: list[LeverStatus]
+    notes: list[str]
+    inputs: Inputs
+    derived: dict[str, Provenance]
+    engine: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    @property
+    def provenance(self) -> dict[str, Provenance]:
+        """Every input, given or derived, by key."""
+        return {**self.inputs.provenance, **self.derived}
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON object of `estimate --format json`, SI units, plain numbers."""
+        out = {k: plain(v) for k, v in self.values.items()}
+        out["inputs"] = {k: {"value": plain(p.value), "unit": p.unit, "source": p.source}
+                         for k, p in sorted(self.provenance.items())}
+        out["levers"] = [{"id": s.id, "name": s.name, "counted": s.counted, "reason": s.reason,
+                          "c_tok_factor": s.c_tok_factor, "e_tok_factor": s.e_tok_factor,
+                          "confidence": s.confidence, "phase": s.phase} for s in self.levers]
+        out["notes"] = list(self.notes)
+        return out
+
+
+def plain(v: Any) -> Any:
+    """A JSON-ready scalar: bools, ints, strings and None as they are, anything numeric as float."""
+    if isinstance(v, bool) or v is None or isinstance(v, (str, int)):
+        return v
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return v
+
+
+def estimate(inp: Inputs) -> Result:
+    """Evaluate one operating point with its lever gate, notes and provenance."""
+    statuses = gate(inp)
+    r = evaluate(inp, statuses)
+    d = r["inputs"]
+    book = {
+        "schema": SCHEMA, "scenario": inp.scenario, "scenario_name": inp.scenario_name,
+        "e_tok_boundary": "it" if r["e_tok"] is not None else None,
+        "k_eff_limited_by": limited_by(r), "token_basis": inp.token_basis, "devices": inp.devices,
+        "e_tok_input_boundary": inp.e_tok_boundary if r["e_tok_at_boundary"] is not None else None,
+        "conventions_disagree": (r["binding"] is not None and r["binding_peak"] is not None
+                                 and r["binding"] != r["binding_peak"]),
+    }
+    values: dict[str, Any] = {}
+    for f in F.ESTIMATE:
+        if f.engine is None:
+            values[f.json] = book[f.json]
+        elif f.engine in ("binding", "binding_peak"):
+            values[f.json] = label(r[f.engine])
+        elif f.json == "emissions_g_co2e_per_token":
+            v = r[f.engine]
+            values[f.json] = None if v is None else v / factor("gCO2e", "carbon")
+        else:
+            values[f.json] = r.get(f.engine, getattr(d, f.engine, None))
+    derived = derived_provenance(inp, d, r["derived"])
+    return Result(values, statuses, notes(inp, r, statuses), inp, derived, r)
+
+
+def limited_by(r: dict[str, Any]) -> str | None:
+    """Why K_eff is below peak: memory bandwidth or kernel efficiency (modeled), or 'peak (upper bound)'."""
+    conv, roof = r["k_eff_convention"], r["roofline"]
+    if conv == "modeled":
+        return "memory bandwidth" if roof is not None and roof["t_memory"] > roof["t_compute"] else "kernel efficiency"
+    return "peak (upper bound)" if conv == "peak" else None
+
+
+def notes(inp: Inputs, r: dict[str, Any], statuses: list[LeverStatus]) -> list[str]:
+    """What was assumed, converted or could not be computed, and why."""
+    out = list(inp.resolution_notes)
+    out += _compute_notes(r)
+    out += _energy_notes(r["inputs"], r)
+    out += _power_notes(inp, r)
+    binding, binding_peak, conv = label(r["binding"]), label(r["binding_peak"]), r["k_eff_convention"]
+    if binding is None:
+        out.append("Binding constraint unknown: one of the ceilings cannot be computed from the inputs.")
+    if binding is not None and binding_peak is not None and binding != binding_peak and conv != "peak":
+        out.append(f"The conventions disagree: {_regime(binding)} under the {conv} K_eff, {_regime(binding_peak)} "
+                   f"under the peak denominator. Report the {conv} one; the peak is an upper-bound calibration "
+                   "only (docs/model.md §3).")
+    if inp.horizon is None:
+        out.append("No horizon given: no totals.")
+    elif r["energy_facility"] is None and r["energy_it"] is not None:
+        out.append("PUE unknown: facility energy, cost and emissions not computed.")
+    dropped = [s.id for s in statuses if not s.counted]
+    if dropped:
+        out.append("Levers not counted (they shift the operating point): " + ", ".join(dropped) + ".")
+    return out
+
+
+def _regime(b: str) -> str:
+    return "balanced" if b == "balanced" else f"{b}-bound"
+
+
+def _compute_notes(r: dict[str, Any]) -> list[str]:
+    out = []
+    conv, roof = r["k_eff_convention"], r["roofline"]
+    if conv == "peak":
+        out.append("No realized throughput, K_eff or efficiency given: K_eff is the peak (an upper bound); "
+                   "give --throughput-per-device or --kernel-efficiency for the realized convention.")
+    elif conv == "modeled":
+        out.append("K_eff is modeled (N x peak x efficiency" + (", capped by the roofline decode bound)"
+                                                                 if roof is not None else ")") + ", not measured.")
+        if roof is not None and roof["t_memory"] > roof["t_compute"]:
+            out.append(f"Memory bandwidth, not FLOPs, limits K_eff: a decode step needs {roof['t_memory'] * 1e3:.3g} "
+                       f"ms to move weights and KV cache vs {roof['t_compute'] * 1e3:.3g} ms of compute.")
+    if conv is None:
+        out.append("K_eff unknown (no hardware + devices, throughput or --k-eff): no compute ceiling.")
+    if r["c_tok"] is None:
+        out.append("c_tok unknown (give --c-tok or a workload with its architecture): no compute ceiling.")
+    elif r["c_tok_origin"] == "architecture":
+        out.append("c_tok from the architecture: 2·N_active + 2·n_layers·n_ctx·d_attn (Kaplan et al. 2020).")
+    if r["e_tok_origin"] == "modeled":
+        out.append("e_tok is modeled: device power / realized token rate per device.")
+    return out
+
+
+def _energy_notes(d: Inputs, r: dict[str, Any]) -> list[str]:
+    b = d.e_tok_boundary
+    if r["e_tok_at_boundary"] is None:
+        return [] if r["e_tok"] is not None else [
+            "e_tok unknown (give --e-tok, --device-power, or a workload with measured e_tok): no power ceiling."]
+    if r["e_tok"] is None and b in ("accelerator", "node"):
+        return [f"e_tok is at the {b} boundary and no IT overhead is declared (--it-overhead, or a hardware "
+                "profile's server_power_per_device): no power ceiling rather than a silently mixed boundary."]
+    if r["e_tok"] is None and b == "facility":
+        return ["e_tok is at the facility boundary and no PUE is known: cannot convert it to the IT boundary."]
+    if b in ("accelerator", "node"):
+        if "it_overhead" in r["derived"]:
+            src = (f"hardware {d.hardware}: " if d.hardware else "") + (
+                f"server power per device {d.server_power_per_device:g} W / board power {d.tdp:g} W")
+        else:
+            src = d.provenance["it_overhead"].source if "it_overhead" in d.provenance else "declared"
+        return [f"e_tok converted from the {b} boundary to IT with overhead x{d.it_overhead:.3g} ({src})."]
+    if b == "facility":
+        return [f"e_tok converted from the facility boundary to IT by dividing by PUE {d.pue:g}."]
+    return []
+
+
+def _power_notes(inp: Inputs, r: dict[str, Any]) -> list[str]:
+    out = []
+    if r["p_it"] is None:
+        if inp.p_facility is not None and inp.pue is None:
+            out.append("P_facility given without PUE: P_IT unknown, no power ceiling.")
+        else:
+            out.append("No delivered power given (--p-facility or --p-it, or a facility): no power ceiling.")
+    if known(r["p_it_uncapped"], inp.cooling_capacity) and inp.cooling_capacity < r["p_it_uncapped"]:
+        out.append(f"P_IT capped by cooling capacity ({inp.cooling_capacity / 1e3:.4g} kW).")
+    if inp.utilization is None:
+        out.append("Utilization not given: U = 1 (the realized rate is the binding ceiling itself).")
+    return out

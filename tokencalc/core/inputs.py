@@ -1,0 +1,185 @@
+"""The inputs of one operating point, and where each came from.
+
+`Inputs` holds plain SI floats (or numpy arrays, for sweeps, projections and
+Monte Carlo) that crossed the unit-checked boundary in `tokencalc.resolve`.
+Provenance is structured data (:class:`Origin`), never a string to be parsed
+back: analysis code asks `origin.kind == "workload"`, reports print `origin.text`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+DEFAULT_TOLERANCE = 0.01
+
+# Layers an input can come from, lowest first (a flag beats a scenario key or --set, which beat a profile).
+LAYERS = ("default", "profile", "scenario", "set", "flag", "derived")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where one input came from.
+
+    Attributes:
+        layer: one of LAYERS ("set" is --set on a scenario key without a scenario file).
+        kind: the profile kind for layer "profile"/"scenario" (hardware, facility, workload, scenario).
+        profile: the profile id.
+        key: the profile key, scenario key or flag (`--pue`) that gave the value.
+        citation: the source text the profile gives for the key (None when it gives none).
+        rule: for layer "derived", the rule (e.g. "server power per device / board power").
+        reads: for layer "derived", the inputs the rule reads.
+        note: an addition to the text (an override, a token-basis conversion).
+    """
+
+    layer: str
+    kind: str | None = None
+    profile: str | None = None
+    key: str | None = None
+    citation: str | None = None
+    rule: str | None = None
+    reads: tuple[str, ...] = ()
+    note: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The one-line source shown in JSON (`inputs.*.source`), tables and reports."""
+        if self.layer == "flag":
+            base = f"flag {self.key}"
+        elif self.layer == "set":
+            base = f"--set {self.key}"
+        elif self.layer == "default":
+            base = f"default: {self.citation}"
+        elif self.layer == "derived":
+            base = f"derived: {self.rule}" + (f" ({self.citation})" if self.citation else "")
+        else:
+            label = f"{self.kind} {self.profile}"
+            base = f"{label}: {self.citation}" if self.citation else f"{label} (no source given)"
+        return base + (f" ({self.note})" if self.note else "")
+
+    def is_from(self, kind: str, profile: str | None = None, key: str | None = None) -> bool:
+        """True when this input was read from the `kind` profile (and, if given, that id and key)."""
+        return (self.layer in ("profile", "scenario") and self.kind == kind
+                and (profile is None or self.profile == profile) and (key is None or self.key == key))
+
+    @property
+    def sourced(self) -> bool:
+        """Whether the input carries a citation (or is a flag, a default or derived)."""
+        return self.layer not in ("profile", "scenario") or self.citation is not None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """One input: its value in SI, the SI unit, and its origin."""
+
+    value: Any
+    unit: str
+    origin: Origin
+
+    @property
+    def source(self) -> str:
+        """The origin as one line of text."""
+        return self.origin.text
+
+
+@dataclass(frozen=True)
+class Lever:
+    """A system-efficiency lever (docs/model.md §7).
+
+    Factors multiply c_tok and e_tok on the lever's phase (<= 1 is an improvement).
+    A lever that declares `precision` brings that precision's tensor throughput: unless a
+    `c_tok_factor` is declared (None = not declared), its compute factor is the hardware's
+    own dense-peak ratio.
+    """
+
+    id: str
+    name: str
+    phase: str = "both"
+    c_tok_factor: float | None = 1.0
+    e_tok_factor: float = 1.0
+    latency_factor: float = 1.0
+    quality_delta: dict[str, float] = field(default_factory=dict)
+    confidence: str | None = None
+    source: str = ""
+    precision: str | None = None
+    min_context_length: int | None = None
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Resolved inputs of one operating point, in SI units (None = not known)."""
+
+    # compute side
+    devices: Any = None
+    precision: str | None = None
+    peak_flops: Any = None                 # FLOP/s per device at `precision`
+    peak_table: dict[str, float] = field(default_factory=dict)  # the hardware's dense peaks by precision
+    hardware: str | None = None            # hardware profile id (for messages)
+    k_eff: Any = None                      # FLOP/s, given directly (taken as realized)
+    throughput_per_device: Any = None      # token/s, measured
+    throughput_basis: str | None = None    # token basis of a measured throughput, when it differs from token_basis
+    kernel_efficiency: Any = None
+    availability: Any = None
+    # workload architecture and operating point
+    c_tok: Any = None                      # FLOP/token, given directly
+    active_params: Any = None
+    total_params: Any = None
+    bytes_per_param: Any = None            # B per weight at the operating precision
+    n_layers: Any = None
+    d_attn: Any = None
+    context_length: Any = None
+    batch_size: Any = None
+    devices_per_replica: Any = None
+    weight_bytes: Any = None               # B per replica (derived from total params x bytes per param)
+    kv_bytes_per_token: Any = None
+    hbm_bandwidth: Any = None
+    tdp: Any = None
+    server_power_per_device: Any = None
+    prefill_share: Any = None
+    # energy side
+    e_tok: Any = None                      # J/token at `e_tok_boundary`
+    e_tok_boundary: str = "it"
+    e_tok_basis: str | None = None         # token basis of a measured e_tok, when it differs from token_basis
+    device_power: Any = None               # W per device at `e_tok_boundary`
+    it_overhead: Any = None                # IT power per unit of power at the boundary (derived when not given)
+    token_basis: str = "output"
+    input_output_ratio: Any = None
+    # facility
+    p_facility: Any = None
+    pue: Any = None
+    p_it: Any = None
+    cooling_capacity: Any = None
+    utilization: Any = None
+    electricity_price: Any = None          # USD/J
+    carbon_intensity: Any = None           # kgCO2e/J
+    horizon: Any = None                    # s
+    binding_tolerance: Any = DEFAULT_TOLERANCE
+    # operating-point gate
+    quality: dict[str, tuple[float, float | None]] = field(default_factory=dict)
+    tpot_slo: Any = None
+    tpot_measured: Any = None
+    levers: tuple[Lever, ...] = ()
+    allow_operating_point_shift: bool = False
+    # bookkeeping
+    scenario: str | None = None
+    scenario_name: str | None = None
+    resolution_notes: tuple[str, ...] = ()
+    provenance: dict[str, Provenance] = field(default_factory=dict)
+
+    def origin(self, name: str) -> Origin | None:
+        """The origin of an input (None when it was not given)."""
+        p = self.provenance.get(name)
+        return None if p is None else p.origin
+
+    @property
+    def tolerance(self) -> Any:
+        """The balanced band of the binding classifier."""
+        return DEFAULT_TOLERANCE if self.binding_tolerance is None else self.binding_tolerance
+
+
+FIELD_NAMES = frozenset(Inputs.__dataclass_fields__)  # type: ignore[attr-defined]
+
+
+def with_values(inp: Inputs, **changes: Any) -> Inputs:
+    """A copy of `inp` with some fields replaced (e.g. numpy arrays for a sweep)."""
+    return replace(inp, **changes)
