@@ -165,3 +165,16 @@ def test_no_hand_written_unit_conversions():
             if any(c in code for c in ("3.6e6", "86400", "3600.0", "365.25")) and '"""' not in code:
                 bad.append(f"{path.relative_to(ROOT)}:{i}: {line.strip()}")
     assert not bad, "\n".join(bad)
+
+
+def test_every_cited_section_of_the_method_exists():
+    import re
+
+    doc = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+    sections = {int(n) for n in re.findall(r"^## (\d+)\. ", doc, re.M)}
+    places = [PACKAGE, ROOT / "templates", ROOT / "profiles", ROOT / "README.md"]
+    files = [p for d in places for p in ([d] if d.is_file() else d.rglob("*")) if p.is_file()]
+    cited = {(p.relative_to(ROOT), int(n)) for p in files if p.suffix in (".py", ".md", ".toml", ".j2")
+             for n in re.findall(r"docs/model\.md §(\d+)", p.read_text(encoding="utf-8", errors="replace"))}
+    assert cited, "nothing cites docs/model.md"
+    assert not [c for c in cited if c[1] not in sections], "cited sections missing from docs/model.md"
