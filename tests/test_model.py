@@ -273,3 +273,12 @@ def test_the_fp8_lever_takes_its_compute_factor_from_the_hardware(cli, hardware,
 def test_a_declared_compute_factor_of_a_precision_lever_wins(cli):
     r = cli("estimate", "--lever", "fp8", "--set", "levers.fp8.c_tok_factor=0.8", "-f", "json").json()
     assert r["phi_c"] == pytest.approx(1 / 0.8) and "as declared" in r["levers"][0]["reason"]
+
+
+def test_derivations_are_independent():
+    # derive() applies the table in one copy: no derivation may read what another one derives.
+    from tokencalc.core import DERIVATIONS
+
+    targets = {d.target for d in DERIVATIONS}
+    for d in DERIVATIONS:
+        assert not (set(d.reads) - {d.target}) & targets, d.target

@@ -90,20 +90,16 @@ BY_TARGET = {d.target: d for d in DERIVATIONS}
 
 
 def derive(inp: Inputs) -> tuple[Inputs, tuple[str, ...]]:
-    """Apply every derivation that fires, in table order.
+    """Apply every derivation that fires.
+
+    The derivations are independent (none reads what another derives; a test checks it), so all
+    are computed from the inputs as given and applied in one copy.
 
     Returns:
         (the inputs with derived fields filled or converted, the targets derived).
     """
-    changes: dict[str, Any] = {}
-    done = []
-    cur = inp
-    for d in DERIVATIONS:
-        if d.applies(cur):
-            changes[d.target] = d.compute(cur)
-            cur = replace(cur, **{d.target: changes[d.target]})
-            done.append(d.target)
-    return cur, tuple(done)
+    changes = {d.target: d.compute(inp) for d in DERIVATIONS if d.applies(inp)}
+    return (replace(inp, **changes) if changes else inp), tuple(changes)
 
 
 def readers(inp: Inputs, name: str) -> tuple[Derivation, ...]:

@@ -98,7 +98,8 @@ def _dotted_start(plan: Plan, resolved: Any, tr: Trajectory, where: str) -> None
     plan.v0[tr.key] = float(pv)
 
 
-def evaluate_at(plan: Plan, t: np.ndarray, left: bool = False, trajs: list[Trajectory] | None = None) -> dict[str, Any]:
+def evaluate_at(plan: Plan, t: np.ndarray, left: bool = False, trajs: list[Trajectory] | None = None,
+                keys: Any = None) -> dict[str, Any]:
     """The engine at times `t` (s, an array): the keys of :data:`KEYS`, each broadcast to `t`'s shape.
 
     Args:
@@ -106,6 +107,7 @@ def evaluate_at(plan: Plan, t: np.ndarray, left: bool = False, trajs: list[Traje
         t: times.
         left: left limits at step dates.
         trajs: the trajectories to apply (default: all of the plan's).
+        keys: only these engine keys (root finding needs three).
     """
     changes: dict[str, Any] = {}
     lever_values: dict[str, dict[str, Any]] = {}
@@ -119,7 +121,7 @@ def evaluate_at(plan: Plan, t: np.ndarray, left: bool = False, trajs: list[Traje
     r = evaluate(with_values(plan.base, **changes) if changes else plan.base, plan.statuses, lever_values)
     d = r["inputs"]
     out: dict[str, Any] = {"t": t}
-    for k in KEYS:
+    for k in KEYS if keys is None else keys:
         out[k] = None if r[k] is None else np.broadcast_to(np.asarray(r[k]), t.shape)
     out["pue"] = None if d.pue is None else np.broadcast_to(np.asarray(d.pue, dtype=float), t.shape)
     return out

@@ -144,8 +144,8 @@ def project(resolved: Any, horizon_s: float | None = None, resolution_s: float |
     plan = make_plan(resolved, trajs)
     start_date = resolved.scenario.get("start_date") if resolved.scenario is not None else None
 
-    def ev(t: Any, left: bool = False) -> dict[str, Any]:
-        return evaluate_at(plan, np.asarray(t, dtype=float), left)
+    def ev(t: Any, left: bool = False, keys: Any = None) -> dict[str, Any]:
+        return evaluate_at(plan, np.asarray(t, dtype=float), left, keys=keys)
 
     if ev(np.array([0.0]))["token_rate"] is None:
         why = [n for n in estimate(plan.base).notes if "unknown" in n or "no power" in n.lower() or "No " in n]
@@ -157,14 +157,15 @@ def project(resolved: Any, horizon_s: float | None = None, resolution_s: float |
         t = np.append(t, T)
     grid = ev(t)
     edges = np.array([0.0, *sorted({b for tr in trajs for b in tr.breakpoints if 0.0 < b < T}), T])
-    found = switches.find(lambda x, left=False: switches.side(ev(x, left)), edges, t, switches.side(grid), T)
-    sw = [Switch(ts, switches.SIDES[a], switches.SIDES[b], date_of(start_date, ts)) for ts, a, b in found]
-    # Band edges (where the classifier enters or leaves "balanced") cut the pieces too, so the
-    # shares of the horizon follow the same classifier as the series labels.
-    band = switches.find(lambda x, left=False: ev(x, left)["binding"], edges, t, grid["binding"], T)
+    # One search finds both the crossovers (switches) and the band edges (where the classifier enters
+    # or leaves "balanced"); the band edges cut the pieces too, so the shares follow the series labels.
+    found = switches.find(lambda x, left=False: switches.state(ev(x, left, switches.KEYS)), edges, t,
+                          switches.state(grid), T)
+    sw = [Switch(ts, switches.SIDES[a], switches.SIDES[b], date_of(start_date, ts))
+          for ts, a, b in switches.crossovers(found)]
     unit = period or default_period(T)
     pedges, plabels = period_edges(T, start_date, unit)
-    cuts = np.unique(np.concatenate([edges, np.array([s.t_s for s in sw] + [b[0] for b in band]), pedges]))
+    cuts = np.unique(np.concatenate([edges, np.array([f[0] for f in found]), pedges]))
     cuts = cuts[(cuts >= 0) & (cuts <= T)]
     pa, pz = cuts[:-1], cuts[1:]
     pa, pz = pa[pz > pa], pz[pz > pa]

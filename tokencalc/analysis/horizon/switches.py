@@ -1,12 +1,12 @@
-"""Switch dates: where the deployment crosses over between compute- and power-bound (γ = γ*).
+"""Switch dates and band edges: where the deployment crosses γ = γ*, and where it enters or leaves "balanced".
 
-The side of the crossover is the core classifier with a rounding-sized band
-(ceilings equal to rounding, as when a ramp ends on the other ceiling, are not a
-switch); the series labels and the shares of the horizon use the scenario's own
-balanced band. Each smooth segment between trajectory breakpoints is sampled (64
-points plus the series grid), every change of side between neighbours is
-bracketed and refined by bisection. Jumps at breakpoints (a dated step) are
-switches at their date.
+A state combines the side of the crossover (the core classifier with a band of
+rounding size: ceilings equal to rounding, as when a ramp ends on the other
+ceiling, are not a switch) and the class with the scenario's own balanced band
+(the series labels and the shares of the horizon). Each smooth segment between
+trajectory breakpoints is sampled (64 points plus the series grid), every change
+of state between neighbours is bracketed and refined by bisection. Jumps at
+breakpoints (a dated step) change state at their date.
 """
 
 from __future__ import annotations
@@ -20,25 +20,32 @@ from ...core.classify import POWER
 from .numerics import bisect
 
 SAMPLES = 64               # per smooth segment
-MAX_PASSES = 4             # changes of side one bracket may hide
+MAX_PASSES = 4             # changes of state one bracket may hide (into the band, across, out of it)
 ROUNDING = 1e-12           # the band of the crossover itself
 SIDES = ("compute", "power")
+KEYS = ("compute_ceiling", "power_ceiling", "binding")   # what a state needs from the engine
 
 
-def side(e: dict) -> np.ndarray:
-    """1 where the deployment is on the power-bound side of the crossover, else 0 (an array)."""
-    return (binding_code(e["compute_ceiling"], e["power_ceiling"], ROUNDING) == POWER).astype(np.int8)
+def state(e: dict) -> np.ndarray:
+    """2 × the binding class (with the scenario's band) + the side of the crossover (1: power side)."""
+    side = binding_code(e["compute_ceiling"], e["power_ceiling"], ROUNDING) == POWER
+    return (2 * np.asarray(e["binding"], dtype=np.int8) + side).astype(np.int8)
+
+
+def crossovers(found: list[tuple[float, int, int]]) -> list[tuple[float, int, int]]:
+    """The changes of state that cross γ = γ*: (time, side before, side after)."""
+    return [(t, a % 2, b % 2) for t, a, b in found if a % 2 != b % 2]
 
 
 def find(code: Callable[..., np.ndarray], edges: np.ndarray, grid: np.ndarray, grid_codes: np.ndarray,
          T: float) -> list[tuple[float, int, int]]:
-    """(time, side before, side after) of every crossover in [0, T], in time order.
+    """(time, state before, state after) of every change of state in [0, T], in time order.
 
     Args:
-        code: the side (see :func:`side`) at times (`code(t, left=True)` gives left limits).
+        code: the state (see :func:`state`) at times (`code(t, left=True)` gives left limits).
         edges: 0, the breakpoints inside (0, T), and T.
         grid: the series times (they bracket too, finer where the user asked for a fine series).
-        grid_codes: the side at `grid`.
+        grid_codes: the state at `grid`.
         T: the horizon (the bisection tolerance is 1e-12 T).
     """
     a, b = edges[:-1], edges[1:]
