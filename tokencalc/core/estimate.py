@@ -74,6 +74,7 @@ def estimate(inp: Inputs) -> Result:
     d = r["inputs"]
     book = {
         "schema": SCHEMA, "scenario": inp.scenario, "scenario_name": inp.scenario_name,
+        "scenario_modified_by": list(inp.modified_by),
         "e_tok_boundary": "it" if r["e_tok"] is not None else None,
         "k_eff_limited_by": limited_by(r), "token_basis": inp.token_basis, "devices": inp.devices,
         "e_tok_input_boundary": inp.e_tok_boundary if r["e_tok_at_boundary"] is not None else None,

@@ -35,6 +35,7 @@ ESTIMATE: tuple[OutputField, ...] = (
     _F("schema", None, "", "Schema"),
     _F("scenario", None, "", "Scenario"),
     _F("scenario_name", None, "", "Scenario name"),
+    _F("scenario_modified_by", None, "", "Flags that change the scenario"),
     _F("binding", "binding", "", "Binding constraint"),
     _F("binding_peak", "binding_peak", "", "Binding constraint (peak K_eff)"),
     _F("compute_ceiling_tokens_per_s", "compute_ceiling", "token/s", "Compute ceiling K_eff / c_tok"),

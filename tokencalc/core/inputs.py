@@ -163,6 +163,7 @@ class Inputs:
     # bookkeeping
     scenario: str | None = None
     scenario_name: str | None = None
+    modified_by: tuple[str, ...] = ()      # flags that change the named scenario (its name no longer says it all)
     resolution_notes: tuple[str, ...] = ()
     provenance: dict[str, Provenance] = field(default_factory=dict)
 
@@ -170,6 +171,15 @@ class Inputs:
         """The origin of an input (None when it was not given)."""
         p = self.provenance.get(name)
         return None if p is None else p.origin
+
+    @property
+    def title(self) -> str | None:
+        """The scenario's name, saying which flags changed it."""
+        if self.scenario_name is None:
+            return None
+        if not self.modified_by:
+            return self.scenario_name
+        return f"{self.scenario_name}, modified by {', '.join(self.modified_by)}"
 
     @property
     def tolerance(self) -> Any:

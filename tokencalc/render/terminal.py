@@ -18,7 +18,7 @@ def estimate_renderable(result: Result, title: str | None = None) -> Group:
     """Build the rich renderables for one estimate."""
     v = result.values
     style = {"power": "bold yellow", "compute": "bold cyan", "balanced": "bold green"}.get(v["binding"] or "", "bold red")
-    parts: list[Any] = [Text(title or v.get("scenario_name") or v["scenario"] or "estimate", style="bold"),
+    parts: list[Any] = [Text(title or result.inputs.title or v["scenario"] or "estimate", style="bold"),
                         Text(finding(result), style=style), _ceilings(v), _crossover(v), _inputs(v), _horizon(v)]
     if result.levers:
         parts.append(_levers(result))

@@ -46,6 +46,13 @@ class Request:
     sets: list[str] = field(default_factory=list)
     profile_dirs: list[str] = field(default_factory=list)
 
+    def changes(self) -> tuple[str, ...]:
+        """What the request changes in its scenario, as the flags that say it (for titles)."""
+        out = [f"--{k} {v}" for k, v in self.refs.items()]
+        out += [f"--lever {lv}" for lv in self.levers]
+        out += [f"{'--' + k.replace('_', '-')} {v}" for k, v in self.flags.items()]
+        return tuple(out + [f"--set {s}" for s in self.sets])
+
 
 @dataclass
 class Resolved:
@@ -171,6 +178,8 @@ def resolve(req: Request) -> Resolved:
 
     inputs = build(req.flags, scenario, loaded["hardware"], loaded["facility"], loaded["workload"], levers,
                    bare=req.bare)
+    if not req.bare:
+        inputs = replace(inputs, modified_by=req.changes())
     return Resolved(inputs, scenario, loaded["hardware"], loaded["facility"], loaded["workload"], levers, dirs)
 
 

@@ -48,7 +48,7 @@ def build_context(app: Any, *, argv: Sequence[str], paper: str = "a4", charts: b
         summary[-1]["rows"].append({"label": label, "value": human})
     ctx: dict[str, Any] = {
         "title": "Token Production Function report",
-        "scenario_name": scen.name if scen is not None and scen.id != "(flags)" else "Inputs from the command line",
+        "scenario_name": resolved.inputs.title or "Inputs from the command line",
         "scenario_id": v["scenario"] or "bare",
         "scenario_path": scen.path if scen is not None and scen.path != "(flags)" else None,
         "description": (scen.get("description") or scen.raw.get("description")) if scen is not None else None,
