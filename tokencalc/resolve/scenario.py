@@ -48,9 +48,10 @@ class Request:
 
     def changes(self) -> tuple[str, ...]:
         """What the request changes in its scenario, as the flags that say it (for titles)."""
-        out = [f"--{k} {v}" for k, v in self.refs.items()]
+        # A fixed order (not the order given), so the same request always gives the same title.
+        out = [f"--{k} {self.refs[k]}" for k in PROFILE_PREFIXES if k in self.refs]
         out += [f"--lever {lv}" for lv in self.levers]
-        out += [f"{'--' + k.replace('_', '-')} {v}" for k, v in self.flags.items()]
+        out += [f"{'--' + k.replace('_', '-')} {self.flags[k]}" for k in S.CORE if k in self.flags]
         return tuple(out + [f"--set {s}" for s in self.sets])
 
 
