@@ -100,6 +100,28 @@ def _is_range(v: dict) -> bool:
     return bool(keys) and (keys <= {"low", "mode", "high"} or keys == {"value", "rel"})
 
 
+@dataclass
+class _Overrides:
+    """`--set` and `[override]` values, routed to what they override."""
+
+    scenario: list[tuple[str, Any, str]] = field(default_factory=list)
+    profiles: dict[str, list[tuple[str, Any, str]]] = field(default_factory=lambda: {k: [] for k in PROFILE_PREFIXES})
+    levers: dict[str, list[tuple[str, Any, str]]] = field(default_factory=dict)
+
+    def route(self, key: str, value: Any, origin: str) -> None:
+        head, _, rest = key.partition(".")
+        if head in PROFILE_PREFIXES and rest:
+            self.profiles[head].append((rest, value, origin))
+        elif head == "levers" and rest and "." in rest:
+            lid, _, lkey = rest.partition(".")
+            self.levers.setdefault(lid, []).append((lkey, value, origin))
+        elif head in S.SCENARIO and not isinstance(S.SCENARIO[head], S.Free) and not rest:
+            self.scenario.append((key, value, origin))
+        else:
+            known = [*S.CORE, "devices", "hardware.<key>", "facility.<key>", "workload.<key>", "levers.<id>.<key>"]
+            raise InputError(f"{key} ({origin}): not a scenario key or profile key" + P.suggest(key, known))
+
+
 def resolve(req: Request) -> Resolved:
     """Load everything a request names and build the model inputs.
 
@@ -107,81 +129,70 @@ def resolve(req: Request) -> Resolved:
         TokencalcError: any invalid file, reference, key, unit or conflict.
     """
     dirs = P.search_dirs(req.profile_dirs)
-    # Overrides by target: scenario keys, profile keys, lever keys.
-    scen_sets: list[tuple[str, Any, str]] = []
-    prof_over: dict[str, list[tuple[str, Any, str]]] = {k: [] for k in PROFILE_PREFIXES}
-    lever_over: dict[str, list[tuple[str, Any, str]]] = {}
-
-    def route(key: str, value: Any, origin: str) -> None:
-        head, _, rest = key.partition(".")
-        if head in PROFILE_PREFIXES and rest:
-            prof_over[head].append((rest, value, origin))
-        elif head == "levers" and rest and "." in rest:
-            lid, _, lkey = rest.partition(".")
-            lever_over.setdefault(lid, []).append((lkey, value, origin))
-        elif head in S.SCENARIO and not isinstance(S.SCENARIO[head], S.Free) and not rest:
-            scen_sets.append((key, value, origin))
-        else:
-            known = [*S.CORE, "devices", "hardware.<key>", "facility.<key>", "workload.<key>", "levers.<id>.<key>"]
-            raise InputError(f"{key} ({origin}): not a scenario key or profile key"
-                             + P.suggest(key, known))
-
+    over = _Overrides()
     scenario = None
     if not req.bare:
-        ref = req.scenario or DEFAULT_SCENARIO
-        scenario = P.load(ref, "scenario", dirs)
+        scenario = P.load(req.scenario or DEFAULT_SCENARIO, "scenario", dirs)
         for key, value in _flatten(scenario.raw.get("override", {})):
-            route(key, value, f"[override] in {scenario.path}")
+            over.route(key, value, f"[override] in {scenario.path}")
     for text in req.sets:
         key, value = parse_set(text)
-        route(key, value, f"--set {key}")
-    if scenario is not None and scen_sets:
-        scenario = P.apply_overrides(scenario, [(k, v, o) for k, v, o in scen_sets])
-    elif scen_sets:  # --bare with --set on scenario keys: validate them on an empty scenario
+        over.route(key, value, f"--set {key}")
+    if scenario is not None and over.scenario:
+        scenario = P.apply_overrides(scenario, over.scenario)
+    elif over.scenario:  # --bare with --set on scenario keys: validate them on an empty scenario
         empty = P.Profile("(flags)", "scenario", "(flags)", "(flags)", {}, {}, {})
-        scenario = P.apply_overrides(empty, scen_sets)
+        scenario = P.apply_overrides(empty, over.scenario)
+    loaded = _profiles(req, scenario, over, dirs)
+    levers = _levers(req, scenario, over, dirs)
+    inputs = build(req.flags, scenario, loaded["hardware"], loaded["facility"], loaded["workload"], levers,
+                   bare=req.bare)
+    if not req.bare:
+        inputs = replace(inputs, modified_by=req.changes())
+    return Resolved(inputs, scenario, loaded["hardware"], loaded["facility"], loaded["workload"], levers, dirs)
 
-    base = Path(scenario.file).parent if scenario is not None and scenario.file else None
 
-    def ref_of(kind: str) -> tuple[str | None, str]:
-        if kind in req.refs:
-            return req.refs[kind], f"--{kind}"
-        if scenario is not None and scenario.get(kind):
-            return scenario.get(kind), kind
-        return None, ""
+def _base(scenario: P.Profile | None) -> Path | None:
+    return Path(scenario.file).parent if scenario is not None and scenario.file else None
 
+
+def _profiles(req: Request, scenario: P.Profile | None, over: _Overrides,
+              dirs: list[Path]) -> dict[str, P.Profile | None]:
+    """The hardware, facility and workload profiles: a flag's reference, else the scenario's."""
     loaded: dict[str, P.Profile | None] = {}
     for kind in PROFILE_PREFIXES:
-        ref, origin = ref_of(kind)
-        if ref is None:
-            if prof_over[kind]:
-                raise InputError(f"{prof_over[kind][0][2]}: there is no {kind} profile to override "
+        if kind in req.refs:
+            ref, from_file = req.refs[kind], None
+        elif scenario is not None and scenario.get(kind):
+            ref, from_file = scenario.get(kind), scenario.path
+        else:
+            if over.profiles[kind]:
+                raise InputError(f"{over.profiles[kind][0][2]}: there is no {kind} profile to override "
                                  f"(give --{kind} or a scenario with one)")
             loaded[kind] = None
             continue
-        from_file = scenario.path if (scenario is not None and origin == kind) else None
-        loaded[kind] = P.load(ref, kind, dirs, base=base if from_file else None, overrides=prof_over[kind],
-                              file=from_file, key=origin if from_file else origin)
-    lever_refs = list(scenario.get("levers", []) if scenario is not None else []) + list(req.levers)
+        loaded[kind] = P.load(ref, kind, dirs, base=_base(scenario) if from_file else None,
+                              overrides=over.profiles[kind], file=from_file, key=kind if from_file else f"--{kind}")
+    return loaded
+
+
+def _levers(req: Request, scenario: P.Profile | None, over: _Overrides, dirs: list[Path]) -> list[P.Profile]:
+    """The scenario's levers and the `--lever` ones, each once, with their overrides."""
+    refs = list(scenario.get("levers", []) if scenario is not None else []) + list(req.levers)
     levers: list[P.Profile] = []
     seen = set()
-    for ref in lever_refs:
-        prof = P.load(ref, "lever", dirs, base=base, overrides=lever_over.pop(Path(ref).stem, []),
+    for ref in refs:
+        prof = P.load(ref, "lever", dirs, base=_base(scenario), overrides=over.levers.pop(Path(ref).stem, []),
                       file=scenario.path if scenario is not None and ref not in req.levers else None,
                       key="levers")
         if prof.id in seen:
             raise InputError(f"lever '{prof.id}' is listed twice")
         seen.add(prof.id)
         levers.append(prof)
-    if lever_over:
-        lid = next(iter(lever_over))
-        raise InputError(f"{lever_over[lid][0][2]}: lever '{lid}' is not in this scenario's levers")
-
-    inputs = build(req.flags, scenario, loaded["hardware"], loaded["facility"], loaded["workload"], levers,
-                   bare=req.bare)
-    if not req.bare:
-        inputs = replace(inputs, modified_by=req.changes())
-    return Resolved(inputs, scenario, loaded["hardware"], loaded["facility"], loaded["workload"], levers, dirs)
+    if over.levers:
+        lid = next(iter(over.levers))
+        raise InputError(f"{over.levers[lid][0][2]}: lever '{lid}' is not in this scenario's levers")
+    return levers
 
 
 def resolve_with(req: Request, values: dict[str, float], replace_partners: bool = False) -> Resolved:
