@@ -282,3 +282,40 @@ def test_derivations_are_independent():
     targets = {d.target for d in DERIVATIONS}
     for d in DERIVATIONS:
         assert not (set(d.reads) - {d.target}) & targets, d.target
+
+
+def test_a_one_phase_lever_without_a_phase_split_is_not_counted_unless_allowed(cli):
+    plain = cli("estimate", "--lever", "pagedattention", "-f", "json").json()
+    assert not plain["levers"][0]["counted"] and plain["phi_e"] == 1.0
+    assert "no prefill/decode split" in plain["levers"][0]["reason"]
+    allowed = cli("estimate", "--lever", "pagedattention", "--whole-token-levers", "-f", "json").json()
+    assert allowed["levers"][0]["counted"] and allowed["phi_e"] == pytest.approx(2.0)
+    split = cli("estimate", "--lever", "pagedattention", "--set", "workload.operating_point.prefill_share=0.2",
+                "-f", "json").json()
+    assert split["levers"][0]["counted"] and 1 / split["phi_e"] == pytest.approx(0.2 + 0.8 * 0.5)
+
+
+def test_physically_impossible_results_warn_naming_the_input(cli):
+    r = cli("estimate", "--throughput-per-device", "1e6 token/s", "-f", "json")
+    assert r.code == 0
+    w = r.json()["warnings"]
+    assert len(w) == 1 and "13,451 % of the hardware's dense peak" in w[0] and "--throughput-per-device" in w[0]
+    assert "tokencalc: warning: K_eff is 13,451 %" in r.err
+    e = cli("estimate", "--e-tok", "0.01 J/token", "--e-tok-boundary", "accelerator", "-f", "json").json()
+    assert any(x.startswith("η_E = ") and "below its physical floor" in x for x in e["warnings"])
+    assert cli("estimate", "-f", "json").json()["warnings"] == []
+
+
+@pytest.mark.parametrize("flag,value", [("--pue", "1e308"), ("--horizon", "1e300 year"),
+                                        ("--electricity-price", "1e308 USD/kWh"), ("--pue", "9**9**9"),
+                                        ("--pue", "9**9**7"), ("--devices", "10" * 30)])
+def test_out_of_range_inputs_are_input_errors_not_crashes(cli, flag, value):
+    r = cli("estimate", flag, value, "-f", "json")
+    assert r.code == 2 and r.out == "" and "internal error" not in r.err and flag in r.err
+
+
+def test_a_result_that_overflows_is_an_input_error_naming_the_inputs():
+    from tokencalc.errors import InputError
+
+    with pytest.raises(InputError, match="non-finite|no finite result"):
+        estimate(Inputs(k_eff=1e300, c_tok=1e-300, e_tok=1e-300, p_it=1e300, horizon=1e300, utilization=1.0))

@@ -41,8 +41,9 @@ def request(scenario: str | None = None, *, bare: bool = False, **inputs: Any) -
     levers: list[str] = []
     sets = list(_strings(inputs.pop("set", None)))
     dirs = [str(d) for d in _strings(inputs.pop("profiles", None))]
-    if inputs.pop("allow_operating_point_shift", False):
-        sets.append("allow_operating_point_shift=true")
+    for switch in ("allow_operating_point_shift", "whole_token_levers"):
+        if inputs.pop(switch, False):
+            sets.append(f"{switch}=true")
     for key in ("lever", "levers"):
         levers += _strings(inputs.pop(key, None))
     for key, value in inputs.items():
@@ -55,7 +56,7 @@ def request(scenario: str | None = None, *, bare: bool = False, **inputs: Any) -
         else:
             from .resolve.profiles import suggest
 
-            known = [*S.CORE, *PROFILE_KEYS, "lever", "set", "profiles", "allow_operating_point_shift"]
+            known = [*S.CORE, *PROFILE_KEYS, "lever", "set", "profiles", "allow_operating_point_shift", "whole_token_levers"]
             raise TypeError(f"unexpected keyword argument {key!r}{suggest(key, known)} (inputs are the flags' "
                             "snake_case names, e.g. p_it, pue, hardware)")
     return Request(scenario=scenario, bare=bare, flags=flags, refs=refs, levers=levers, sets=sets, profile_dirs=dirs)

@@ -126,6 +126,38 @@ def to_si(quantity, dim: str, *, file: str | None = None, key: str | None = None
     return value
 
 
+# Inputs beyond these SI magnitudes are outside any physical range, and products of a
+# handful of them would overflow a float: refused where they are read.
+MAX_MAGNITUDE = 1e60
+MIN_MAGNITUDE = 1e-60
+MAX_TEXT = 200
+# A power in a unit expression: `**` or `^` with a small integer exponent (m^2, s**-1).
+_POWER = re.compile(r"\*\*|\^")
+_EXPONENT = re.compile(r"\s*\(?\s*[+-]?\d{1,2}(?:\.\d+)?\s*\)?")
+
+
+def check_magnitude(value: float, *, file: str | None = None, key: str | None = None, shown: object = None) -> float:
+    """Refuse a value outside any physical range (|x| > 1e60 or 0 < |x| < 1e-60, in SI)."""
+    if not math.isfinite(value):
+        raise UnitError(f"{where(file, key)}expected a finite number, got {shown if shown is not None else value}")
+    if abs(value) > MAX_MAGNITUDE or 0 < abs(value) < MIN_MAGNITUDE:
+        raise UnitError(f"{where(file, key)}{shown if shown is not None else value!r} is {value:.3g} in SI units, "
+                        f"outside any physical range (|x| from {MIN_MAGNITUDE:g} to {MAX_MAGNITUDE:g})")
+    return value
+
+
+def _check_expression(text: str, dim: str, file: str | None, key: str | None) -> None:
+    """Refuse text pint would evaluate at any cost: very long text, or powers beyond small integers."""
+    if len(text) > MAX_TEXT:
+        raise UnitError(f"{where(file, key)}expected {_expected(dim)}, got {len(text)} characters of text "
+                        f"(at most {MAX_TEXT})")
+    for m in _POWER.finditer(text):
+        exp = _EXPONENT.match(text, m.end())
+        if exp is None or _POWER.match(text, exp.end()):
+            raise UnitError(f"{where(file, key)}could not read '{text}' as a quantity: powers are allowed only "
+                            f"with a small whole exponent (m^2, s**-1); expected {_expected(dim)}")
+
+
 def parse(value, dim: str, *, file: str | None = None, key: str | None = None) -> float:
     """Parse a user value (a string with a unit, or a bare number) to an SI float.
 
@@ -148,24 +180,27 @@ def parse(value, dim: str, *, file: str | None = None, key: str | None = None) -
         if not math.isfinite(value):
             raise UnitError(f"{where(file, key)}expected a finite number, got {value}")
         if dim == "dimensionless":
-            return float(value)
+            return check_magnitude(float(value), file=file, key=key, shown=value)
         raise UnitError(f"{where(file, key)}expected {_expected(dim)}, got the bare number {value!r} (no unit)")
     if not isinstance(value, str):
         raise UnitError(f"{where(file, key)}expected {_expected(dim)}, got {type(value).__name__} {value!r}")
     text = value.strip()
     if not text:
         raise UnitError(f"{where(file, key)}expected {_expected(dim)}, got an empty string")
+    _check_expression(text, dim, file, key)
     fast = _fast(text, dim)
     if fast is not None:
-        return fast
+        return check_magnitude(fast, file=file, key=key, shown=text)
     registry()  # a missing or broken pint is an install problem, not the user's text
     try:
         quantity = _parse_text(text)
-    except Exception as exc:  # pint raises several unrelated types for bad text
+        if not hasattr(quantity, "dimensionality"):  # "0.7" parses to a plain number
+            return parse(float(quantity), dim, file=file, key=key)
+        return check_magnitude(to_si(quantity, dim, file=file, key=key), file=file, key=key, shown=text)
+    except UnitError:
+        raise
+    except Exception as exc:  # pint raises several unrelated types for bad text (and overflows)
         raise UnitError(f"{where(file, key)}could not read '{text}' as a quantity ({_short(exc)}); expected {_expected(dim)}") from None
-    if not hasattr(quantity, "dimensionality"):  # "0.7" parses to a plain number
-        return parse(float(quantity), dim, file=file, key=key)
-    return to_si(quantity, dim, file=file, key=key)
 
 
 _NUMBER = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*)$")

@@ -66,4 +66,6 @@ def register(app: typer.Typer) -> None:
             from ..render.text import estimate_document
 
             sys.stdout.write(estimate_document(est, format))
+            for w in est.result.warnings:  # the table shows them; scripts read stderr
+                sys.stderr.write(f"tokencalc: warning: {w}\n")
         check_fail_if(fail_if, est.result.values["binding"])

@@ -53,6 +53,8 @@ SHARED: list[inspect.Parameter] = [
          help="override any scenario or profile key: KEY=VALUE, dotted (e.g. facility.pue=1.3); repeatable"),
     _opt("profiles", Optional[List[str]], None, "--profiles",
          help="extra profile folder searched before the bundled ones (repeatable; also TOKENCALC_PROFILES)"),
+    _opt("whole_token", bool, False, "--whole-token-levers",
+         help="count one-phase levers on the whole token when the workload declares no prefill/decode split"),
     _opt("allow_shift", bool, False, "--allow-operating-point-shift",
          help="count levers even when they break a quality tolerance or the latency SLO"),
 ] + [_core_param(k, f) for k, f in S.CORE.items()]
@@ -73,6 +75,8 @@ def request_from(scenario: Optional[str], kw: dict[str, Any]) -> Request:
     sets = list(kw.pop("set_", None) or [])
     if kw.pop("allow_shift", False):
         sets.append("allow_operating_point_shift=true")
+    if kw.pop("whole_token", False):
+        sets.append("whole_token_levers=true")
     return Request(scenario=scenario, bare=kw.pop("bare", False), flags=flags, refs=refs,
                    levers=list(kw.pop("lever", None) or []), sets=sets,
                    profile_dirs=list(kw.pop("profiles", None) or []))

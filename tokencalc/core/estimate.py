@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import InputError
 from ..units import factor
 from . import fields as F
 from .arith import known
@@ -28,6 +30,8 @@ class Result:
         inputs: the resolved inputs.
         derived: provenance of the inputs the core derived (weight bytes, IT overhead, ...).
         engine: the engine's full result (for renderers and analysis).
+        warnings: results no deployment can physically reach (K_eff above the peak, η_E above 1),
+            naming the inputs to check.
     """
 
     values: dict[str, Any]
@@ -36,6 +40,7 @@ class Result:
     inputs: Inputs
     derived: dict[str, Provenance]
     engine: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -54,6 +59,7 @@ class Result:
                           "c_tok_factor": s.c_tok_factor, "e_tok_factor": s.e_tok_factor,
                           "confidence": s.confidence, "phase": s.phase} for s in self.levers]
         out["notes"] = list(self.notes)
+        out["warnings"] = list(self.warnings)
         return out
 
 
@@ -70,7 +76,11 @@ def plain(v: Any) -> Any:
 def estimate(inp: Inputs) -> Result:
     """Evaluate one operating point with its lever gate, notes and provenance."""
     statuses = gate(inp)
-    r = evaluate(inp, statuses)
+    try:
+        r = evaluate(inp, statuses)
+    except (ZeroDivisionError, OverflowError):
+        raise InputError("the inputs give no finite result (a division by zero or an overflow): "
+                         + _extremes(inp)) from None
     d = r["inputs"]
     book = {
         "schema": SCHEMA, "scenario": inp.scenario, "scenario_name": inp.scenario_name,
@@ -92,8 +102,38 @@ def estimate(inp: Inputs) -> Result:
             values[f.json] = None if v is None else v / factor("gCO2e", "carbon")
         else:
             values[f.json] = r.get(f.engine, getattr(d, f.engine, None))
+    bad = [k for k, v in values.items() if isinstance(v, float) and not math.isfinite(v)]
+    if bad:
+        raise InputError(f"the inputs give a non-finite {', '.join(bad)}: " + _extremes(inp))
     derived = derived_provenance(inp, d, r["derived"])
-    return Result(values, statuses, notes(inp, r, statuses), inp, derived, r)
+    return Result(values, statuses, notes(inp, r, statuses), inp, derived, r, sanity(inp, r))
+
+
+def _extremes(inp: Inputs) -> str:
+    """The inputs furthest from ordinary magnitudes, to check first."""
+    nums = [(abs(math.log10(abs(p.value))), k, p) for k, p in inp.provenance.items()
+            if isinstance(p.value, (int, float)) and not isinstance(p.value, bool) and p.value]
+    top = [f"{k} = {p.value:.3g} {p.unit} ({p.source})" for _, k, p in sorted(nums, reverse=True)[:3]]
+    return "check " + "; ".join(top) if top else "check the inputs"
+
+
+def sanity(inp: Inputs, r: dict[str, Any]) -> list[str]:
+    """Loud warnings for results no deployment can reach, naming the input to check."""
+    out = []
+    eta_k, conv = r["eta_k"], r["k_eff_convention"]
+    if eta_k is not None and eta_k > 1 + 1e-9 and conv in ("realized", "given"):
+        key = "k_eff" if conv == "given" else "throughput_per_device"
+        src = inp.provenance[key].source if key in inp.provenance else key
+        out.append(f"K_eff is {100 * eta_k:,.0f} % of the hardware's dense peak (K_peak = N × peak): no deployment "
+                   f"serves above its peak. Check {key} ({src}), c_tok and the peak at {inp.precision or 'this'} "
+                   "precision.")
+    eta_e = r["eta_e"]
+    if eta_e is not None and eta_e > 1 + 1e-9:
+        src = inp.provenance["e_tok"].source if "e_tok" in inp.provenance else "modeled from device power"
+        out.append(f"η_E = {100 * eta_e:,.0f} %: e_tok at the accelerator ({r['e_tok_accelerator']:.4g} J/token, "
+                   f"{src}) is below its physical floor c_tok·TDP/peak = {r['e_ref']:.4g} J/token (every FLOP at "
+                   "peak, the board at TDP). Check e_tok, c_tok, TDP and the peak.")
+    return out
 
 
 def limited_by(r: dict[str, Any]) -> str | None:

@@ -160,6 +160,7 @@ class Inputs:
     tpot_measured: Any = None
     levers: tuple[Lever, ...] = ()
     allow_operating_point_shift: bool = False
+    whole_token_levers: bool = False       # one-phase levers count on the whole token when the split is unknown
     # bookkeeping
     scenario: str | None = None
     scenario_name: str | None = None

@@ -5,8 +5,8 @@ on the whole token is
 
     f = Π(both) · [ s · Π(prefill) + (1 − s) · Π(decode) ]
 
-(docs/model.md §7); with s unknown every factor applies to the whole token and
-the lever's reason says so. :func:`compose` is the only place that multiplies
+(docs/model.md §7); with s unknown a one-phase lever is not counted unless the
+scenario allows whole-token levers (`whole_token_levers`), and its reason says so. :func:`compose` is the only place that multiplies
 lever factors; every command goes through it.
 """
 
@@ -95,9 +95,14 @@ def _gate_one(inp: Inputs, lv: Lever) -> LeverStatus:
     caveats += latency_caveats
     if why_fc:
         caveats.append(why_fc)
-    if lv.phase != "both":
-        caveats.append(f"{lv.phase} only: " + ("phase split unknown, applied to the whole token"
-                                               if inp.prefill_share is None else f"applied to the {lv.phase} share"))
+    if lv.phase != "both" and inp.prefill_share is None:
+        if not inp.whole_token_levers:
+            return _status(inp, lv, False, f"not counted: it acts on the {lv.phase} phase only and the workload "
+                           "declares no prefill/decode split (set workload.operating_point.prefill_share, or count "
+                           "it on the whole token with --whole-token-levers)", fc, fe)
+        caveats.append(f"{lv.phase} only, applied to the whole token (no phase split; --whole-token-levers)")
+    elif lv.phase != "both":
+        caveats.append(f"{lv.phase} only: applied to the {lv.phase} share")
     if problems and not inp.allow_operating_point_shift:
         reason = "not comparable: " + "; ".join(problems) + " (the operating point shifts)"
         return _status(inp, lv, False, reason, fc, fe)

@@ -22,6 +22,9 @@ def estimate_renderable(result: Result, title: str | None = None) -> Group:
                         Text(finding(result), style=style), _ceilings(v), _crossover(v), _inputs(v), _horizon(v)]
     if result.levers:
         parts.append(_levers(result))
+    if result.warnings:
+        parts.append(Text("Warnings", style="bold red"))
+        parts += [Text(f"! {w}", style="red") for w in result.warnings]
     if result.notes:
         parts.append(Text("Notes", style="bold"))
         parts += [Text(f"• {n}", style="dim") for n in result.notes]

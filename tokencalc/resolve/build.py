@@ -18,6 +18,7 @@ from .fields import EXCLUSIVE, PROFILE_FIELDS, flag_of, si_unit
 from .profiles import Profile, coerce_text, leaf_value
 
 DEFAULT_HORIZON_S = 365 * factor("day", "time")
+SWITCHES = ("allow_operating_point_shift", "whole_token_levers")   # scenario booleans of the lever gate
 RANK = {"default": 0, "profile": 0, "scenario": 1, "set": 1, "flag": 2}
 
 
@@ -74,7 +75,7 @@ def build(flags: dict[str, str], scen: Profile | None, hw: Profile | None, fac: 
             if prof.get(pkey) is not None:
                 v.put(key, prof.get(pkey), origin_of(prof, pkey), si_unit(S.leaf(kind, pkey)))
     if scen is not None:
-        for key in (*S.CORE, "allow_operating_point_shift"):
+        for key in (*S.CORE, *SWITCHES):
             if scen.get(key) is not None:
                 origin = origin_of(scen, key) if scen.id != "(flags)" else Origin("set", key=key)
                 v.put(key, scen.get(key), origin)
@@ -99,7 +100,7 @@ def build(flags: dict[str, str], scen: Profile | None, hw: Profile | None, fac: 
         scenario_name=(scen.name if scen is not None and scen.id != "(flags)" else None),
         resolution_notes=tuple(_transfer_note(wl, hw, _from_wl(v))),
         provenance=v.prov,
-        allow_operating_point_shift=bool(v.vals.get("allow_operating_point_shift", False)),
+        **{key: bool(v.vals.get(key, False)) for key in SWITCHES},
     )
     return Inputs(**kwargs)
 

@@ -209,6 +209,8 @@ SCENARIO: dict[str, Spec] = {
     "levers": Field("refs", "lever profile ids or paths", ref_kind="lever"),
     "start_date": Field("date", "calendar date of t = 0 (for dated steps)"),
     "allow_operating_point_shift": Field("bool", "count levers even when they break a quality tolerance or the SLO"),
+    "whole_token_levers": Field("bool", "count one-phase levers on the whole token when the workload declares no "
+                                        "prefill/decode split (otherwise they are not counted)"),
     **CORE,
     "override": Free("dotted profile keys to override, e.g. `\"facility.pue\" = 1.3`"),
     "trajectory": Free("time-varying inputs for `project` (growth, ramp, steps, csv)"),

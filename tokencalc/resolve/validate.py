@@ -16,6 +16,7 @@ from typing import Any, Iterable
 from ..errors import ProfileError
 from . import schema as S
 
+MAX_COUNT = 10**15   # whole numbers (devices, batch, context): beyond any real deployment
 SOURCE_FIELDS = ("title", "author", "year", "url", "publisher", "note", "accessed", "date")
 
 
@@ -157,6 +158,9 @@ def leaf_value(spec: S.Field, v: Any, file: str, path: str) -> tuple[Any, Range 
                 raise ProfileError(f"{path} in {file}: expected a whole number, got {_show(v)}")
         if spec.min is not None and v < spec.min:
             raise ProfileError(f"{path} in {file}: expected a whole number >= {int(spec.min)}, got {v}")
+        if v > MAX_COUNT:
+            raise ProfileError(f"{path} in {file}: expected a whole number <= {MAX_COUNT:.0e} (beyond any real "
+                               f"deployment), got {v:.3g}")
         return v, None
     if t == "bool":
         if not isinstance(v, bool):
