@@ -203,7 +203,20 @@ def test_check_current_detects_a_stale_file(tmp_path: Path) -> None:
     assert catalogue.check_current(fresh)
     fresh.write_text(fresh.read_text(encoding="utf-8") + "\nstale\n", encoding="utf-8")
     assert not catalogue.check_current(fresh)
-    assert not catalogue.check_current(tmp_path / "missing.md")
+    from tokencalc.errors import ProfileError
+
+    with pytest.raises(ProfileError, match="missing.md"):  # a missing file is an input error, not "stale"
+        catalogue.check_current(tmp_path / "missing.md")
+
+
+def test_docs_check_on_a_missing_file_exits_2_and_output_is_not_clobbered(cli, tmp_path: Path) -> None:
+    r = cli("profiles", "docs", "--check", str(tmp_path / "nope.md"))
+    assert r.code == 2 and "nope.md" in r.err
+    out = tmp_path / "p.md"
+    out.write_text("mine", encoding="utf-8")
+    r = cli("profiles", "docs", "-o", str(out))
+    assert r.code == 2 and out.read_text(encoding="utf-8") == "mine"
+    assert cli("profiles", "docs", "-o", str(out), "--force").code == 0 and out.read_text().startswith("<!--")
 
 
 def test_docs_profiles_md_is_current() -> None:

@@ -319,3 +319,11 @@ def test_cli_bad_input_exits_2(cli, args, words):
 def test_cli_fail_if(cli):
     assert cli("sweep", *BARE, "--vary", "p_it=100 kW:1 MW:10", "-f", "csv", "--fail-if", "power-bound").code == 3
     assert cli("sweep", *BARE, "--vary", "p_it=400 kW:1 MW:10", "-f", "csv", "--fail-if", "power-bound").code == 0
+
+
+@pytest.mark.parametrize("spec,msg", [("pue=1:inf:3", "expected a finite number"),
+                                      ("pue=1:2:1000000000000", "at most 10,000,000"),
+                                      ("pue=nan,1.2", "finite")])
+def test_absurd_axes_are_refused_before_anything_is_allocated(cli, spec, msg):
+    r = cli("sweep", "--vary", spec)
+    assert r.code == 2 and msg in r.err and "--pue" not in r.err and "Warning" not in r.err

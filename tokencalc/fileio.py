@@ -1,4 +1,9 @@
-"""Writing output files safely: atomically, and never over an existing file unless asked.
+"""Reading input files with limits, and writing output files safely: atomically, never over an existing file unless asked.
+
+Every file tokencalc reads (profiles, trajectory CSVs, power logs, bench results)
+goes through :func:`read_bytes`: a regular file (no device, FIFO or socket, which
+could block or never end), of at most MAX_INPUT_BYTES. Messages name the file and
+the problem, never its content.
 
 One implementation for every command that writes (reports, charts, sweep and
 compare output, calibrated profiles, the catalogue page): the data goes to a
@@ -17,6 +22,43 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from .errors import InputError, OutputExistsError
+
+MAX_INPUT_BYTES = 64 * 1024 * 1024   # far above any profile, log or series tokencalc is meant to read
+
+
+def read_bytes(path: str | os.PathLike, *, what: str = "file", limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes.
+
+    Raises:
+        InputError: missing, unreadable, not a regular file, or too large.
+    """
+    import stat
+
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{what} '{path}' is not a regular file (a folder, device, FIFO or socket): refused")
+        if st.st_size > limit:
+            raise InputError(f"{what} '{path}' has {st.st_size:,} bytes; at most {limit:,} are read")
+        with open(path, "rb") as fh:
+            blob = fh.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read {what} '{path}': {exc.strerror or exc}") from None
+    if len(blob) > limit:
+        raise InputError(f"{what} '{path}' has more than {limit:,} bytes; at most {limit:,} are read")
+    return blob
+
+
+def read_text(path: str | os.PathLike, *, what: str = "file", limit: int = MAX_INPUT_BYTES) -> str:
+    """The UTF-8 text of a regular file (a BOM tolerated); see :func:`read_bytes`.
+
+    Raises:
+        InputError: as :func:`read_bytes`, or the file is not UTF-8 text.
+    """
+    try:
+        return read_bytes(path, what=what, limit=limit).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{what} '{path}' is not UTF-8 text") from None
 
 
 def check_writable(path: str | os.PathLike, force: bool, *, flag: str = "-o") -> Path:

@@ -33,6 +33,7 @@ CHUNK = 1 << 16            # points per chunk: the working set stays in cache-si
 MAX_TABLE = 500            # a terminal table beyond this is unreadable
 MAX_JSON = 1_000_000       # one JSON document beyond this is impractical to load; JSON Lines streams
 MAX_POINTS = 10 ** 10
+MAX_AXIS = 10 ** 7          # values of one --vary: 80 MB as floats
 
 # Core keys that take a number and feed the model directly (input_output_ratio only
 # converts a profile's measurements while resolving, so a sweep could not move it).
@@ -94,12 +95,7 @@ def _value(text: str, key: str, where: str) -> float:
     t = text.strip()
     if not t:
         raise InputError(f"{where}: empty value")
-    if spec.dim == "dimensionless":
-        try:  # plain numbers need no unit registry
-            return float(t)
-        except ValueError:
-            pass
-    from ..units import parse
+    from ..units import parse  # the fast path reads plain numbers and common units without pint
 
     return parse(t, spec.dim, key=where)
 
@@ -111,6 +107,9 @@ def _count(text: str, where: str) -> int:
         raise InputError(f"{where}: the number of points must be a whole number, got {text.strip()!r}") from None
     if n < 1:
         raise InputError(f"{where}: the number of points must be >= 1, got {n}")
+    if n > MAX_AXIS:  # before any array is allocated
+        raise InputError(f"{where}: {n:,} points on one axis; at most {MAX_AXIS:,} (a grid of several axes "
+                         f"may have up to {MAX_POINTS:.0e} points)")
     return n
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..fileio import read_bytes
 
 # Channels a device series can carry, with their SI meaning.
 POWER, ENERGY, SM_ACTIVE, GPU_UTIL = "power_w", "energy_j", "sm_active", "gpu_util"
@@ -80,10 +81,7 @@ def read_text(path: str | os.PathLike) -> tuple[str, str]:
     Raises:
         InputError: the file cannot be read or is not UTF-8.
     """
-    try:
-        blob = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read '{path}': {exc.strerror or exc}") from None
+    blob = read_bytes(path, what="input")
     try:
         text = blob.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -96,7 +96,8 @@ def validate(
 
 
 def docs(
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write here instead of stdout (replaced atomically)")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write here instead of stdout (atomically)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing --output file")] = False,
     check: Annotated[Optional[Path], typer.Option("--check", help="exit 1 if this file is not the current catalogue")] = None,
 ) -> None:
     """Render the Markdown catalogue of the bundled profiles (docs/profiles.md): key figures and sources."""
@@ -104,7 +105,7 @@ def docs(
 
     if check is not None:
         if not check_current(check):
-            sys.stderr.write(f"tokencalc: {check} is out of date; regenerate with `tokencalc profiles docs -o {check}`\n")
+            sys.stderr.write(f"tokencalc: {check} is out of date; regenerate with `tokencalc profiles docs -o {check} --force`\n")
             raise typer.Exit(1)
         return
     text = render_markdown()
@@ -113,7 +114,7 @@ def docs(
         return
     from ..fileio import write_atomic
 
-    write_atomic(output, text, force=True, flag="--output")
+    write_atomic(output, text, force=force, flag="--output")
     sys.stderr.write(f"wrote {output}\n")
 
 

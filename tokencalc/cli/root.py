@@ -20,6 +20,8 @@ import sys
 from typing import Any, Optional
 
 import typer
+# typer >= 0.28 vendors click; its usage errors are caught to print them as one line.
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 from typing_extensions import Annotated
 
@@ -139,7 +141,17 @@ def main(argv: list[str] | None = None) -> None:
         # (killed by SIGPIPE, status 141), not with a Python error.
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
-        app(args=argv, prog_name="tokencalc", standalone_mode=True)
+        code = app(args=argv, prog_name="tokencalc", standalone_mode=False)
+        if isinstance(code, int) and code:
+            raise SystemExit(code)
+    except NoArgsIsHelpError as exc:  # `tokencalc`, `tokencalc profiles`: the help, as before
+        sys.stderr.write(exc.format_message() + "\n")
+        raise SystemExit(2) from None
+    except UsageError as exc:  # one line, like every other error
+        where = exc.ctx.command_path if exc.ctx is not None else "tokencalc"
+        fail(f"{where}: {exc.format_message()} (see '{where} --help')", 2)
+    except typer.Abort:
+        fail("interrupted", 130)
     except TokencalcError as exc:
         fail(str(exc), 2)
     except KeyboardInterrupt:

@@ -18,7 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import ProfileError, where
+from ..errors import ProfileError, TokencalcError, where
+from ..fileio import read_bytes
 from . import schema as S
 from .validate import (Range, Source, check_bounds, coerce_text, leaf_keys, leaf_value, suggest, validate)
 from .validate import sources as parse_sources
@@ -104,6 +105,13 @@ def search_dirs(extra: Iterable[str | os.PathLike] = ()) -> list[Path]:
     return dirs + [bundled_dir()]
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system, ...
+        return False
+
+
 def looks_like_path(ref: str) -> bool:
     """A reference is a path when it has a folder separator or ends in .toml."""
     return ref.endswith(".toml") or "/" in ref or os.sep in ref
@@ -128,13 +136,13 @@ def resolve_ref(ref: str, kind: str, dirs: list[Path], *, base: Path | None = No
         if base is not None and not Path(ref).is_absolute():
             candidates.insert(0, base / ref)
         for c in candidates:
-            if c.is_file():
+            if _is_file(c):
                 return c
         raise ProfileError(f"{where(file, key)}{kind} file '{ref}' not found")
     folder = S.FOLDERS[kind]
     for d in dirs:
         for c in (d / folder / f"{ref}.toml", d / f"{ref}.toml"):
-            if c.is_file():
+            if _is_file(c):
                 return c
     known = sorted(e.id for e in list_profiles(kind, dirs))
     hint = difflib.get_close_matches(ref, known, n=3, cutoff=0.5)
@@ -186,30 +194,55 @@ def display_path(p: Path) -> str:
 # ---------------------------------------------------------------------------
 # Reading and validating
 
+PROFILE_BYTES = 4 * 1024 * 1024   # the largest bundled profile is a few kB
+
+
 def _read_bytes(path: str) -> bytes:
     # Read once per version of the file (TOML parse and SHA-256 share it); a
     # rewritten file has a new mtime/size and is read again.
-    st = os.stat(path)
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise ProfileError(f"cannot read '{path}': {exc.strerror or exc}") from None
     return _read_cached(path, st.st_mtime_ns, st.st_size)
 
 
 @lru_cache(maxsize=256)
 def _read_cached(path: str, mtime_ns: int, size: int) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read()
+    try:
+        return read_bytes(path, what="profile", limit=PROFILE_BYTES)
+    except TokencalcError as exc:
+        raise ProfileError(str(exc)) from None
 
 
 def _read_toml(path: Path) -> dict:
+    blob = _read_bytes(str(path))
     try:
-        blob = _read_bytes(str(path))
-    except OSError as exc:
-        raise ProfileError(f"cannot read '{path}': {exc.strerror or exc}") from None
-    try:
-        return tomllib.loads(blob.decode("utf-8"))
+        return clean_strings(tomllib.loads(blob.decode("utf-8")))
+    except RecursionError:  # a deeply nested array or table
+        raise ProfileError(f"{path}: invalid TOML: nested too deeply") from None
     except UnicodeDecodeError:
         raise ProfileError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: invalid TOML: {exc}") from None
+
+
+_CONTROL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127, *range(128, 160)], "\ufffd")
+
+
+def clean_strings(value: Any) -> Any:
+    """Every string of parsed TOML with control characters (ESC, ...) replaced by U+FFFD.
+
+    Profile text reaches terminals, HTML and PDF metadata; a control character there
+    is never content, and an escape sequence can rewrite a terminal.
+    """
+    if isinstance(value, str):
+        return value.translate(_CONTROL)
+    if isinstance(value, dict):
+        return {clean_strings(k): clean_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_strings(v) for v in value]
+    return value
 
 
 def file_sha256(path: str | Path) -> str:
@@ -319,7 +352,7 @@ def check_files(paths: Iterable[Path]) -> list[tuple[Path, Profile | None, str |
         elif p.is_file():
             files.append(p)
         else:
-            raise ProfileError(f"'{p}' does not exist")
+            raise ProfileError(f"'{p}' does not exist or is not a regular file or folder")
     if not files:
         raise ProfileError("no .toml files found in " + ", ".join(map(str, paths)))
     dirs = search_dirs()

@@ -11,6 +11,8 @@ from typing import Callable
 
 import numpy as np
 
+from ...errors import InputError
+
 # Gauss-Kronrod 7-15 nodes on [-1, 1] and weights.
 _XK = np.array([0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
                 0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
@@ -69,6 +71,9 @@ def gauss_kronrod(f: Callable[[np.ndarray], list[np.ndarray | None]], a: np.ndar
         comps = f(t)
         F = np.stack([np.zeros_like(t) if c is None else np.asarray(c, dtype=float) for c in comps[:ncomp]])
         F = F.reshape(ncomp, lo.size, 15)
+        if not np.all(np.isfinite(F)):  # never subdivide towards an infinity
+            raise InputError("the projection's rates are not finite within the horizon (an input overflows); "
+                             "check the trajectories' growth and the horizon")
         K = half * (F @ W15)
         G = half * (F @ W7)
         ok = np.abs(K - G) <= rtol * np.abs(K) + 1e-300

@@ -16,6 +16,7 @@ from ...core import Inputs, LeverStatus, evaluate, gate, with_values
 from ...errors import InputError, ProfileError
 from ...resolve.fields import partners
 from ...resolve.profiles import check_bounds
+from ...units import MAX_MAGNITUDE
 from .trajectory import DAY, Trajectory, field_spec
 
 # Engine keys the projection reads at each time (series, switches and the integrands).
@@ -145,8 +146,13 @@ def check_bounds_over(plan: Plan, T: float, date_of: Any) -> None:
         if v0 is None and tr.form in ("growth", "ramp"):
             continue
         fspec, _, _ = field_spec(tr.key, tr.source)
-        for x, tt in zip(tr.value(ts, v0), ts):
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = tr.value(ts, v0)
+        for x, tt in zip(values, ts):
             when = date_of(tt) or f"t = {tt / DAY:.6g} day"
+            if not np.isfinite(x) or abs(x) > MAX_MAGNITUDE:
+                raise ProfileError(f"trajectory.{tr.key} in {tr.source}: the {tr.form} takes it beyond any physical "
+                                   f"range by {when} ({float(x):.3g} in SI); shorten the horizon or the growth")
             try:
                 check_bounds(fspec, float(x), tr.source, f"trajectory.{tr.key} (its value at {when})", float(x))
             except ProfileError as exc:

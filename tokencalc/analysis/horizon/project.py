@@ -21,6 +21,7 @@ from ...core import estimate, label
 from ...core import fields as F
 from ...core.classify import BALANCED, COMPUTE, POWER
 from ...errors import InputError
+from ...units import MAX_MAGNITUDE
 from . import switches
 from .numerics import gauss_kronrod, time_to
 from .periods import date_of, default_period, default_resolution, period_edges
@@ -140,6 +141,8 @@ def project(resolved: Any, horizon_s: float | None = None, resolution_s: float |
         TokencalcError: malformed trajectories, no horizon, or a token rate that cannot be computed.
     """
     trajs = from_resolved(resolved) if trajectories is None else trajectories
+    if target_tokens is not None and not (math.isfinite(target_tokens) and 0 <= target_tokens <= MAX_MAGNITUDE):
+        raise InputError(f"--target-tokens: expected a finite number of tokens >= 0, got {target_tokens!r}")
     T, res = _horizon(resolved.inputs.horizon if horizon_s is None else horizon_s, resolution_s)
     plan = make_plan(resolved, trajs)
     start_date = resolved.scenario.get("start_date") if resolved.scenario is not None else None

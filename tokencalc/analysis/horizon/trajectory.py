@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import io
 import math
 import re
 from dataclasses import dataclass
@@ -23,7 +24,11 @@ from ...errors import InputError, ProfileError, TokencalcError
 from ...resolve import schema as S
 from ...resolve.fields import numeric_profile_fields
 from ...resolve.profiles import leaf_value, suggest
+from ...fileio import read_text
 from ...units import factor, parse
+
+CSV_BYTES = 16 * 1024 * 1024   # a year of hourly values is ~0.5 MB
+_HEADER = re.compile(r"[A-Za-z0-9_ .%/()\[\]-]{1,40}")
 
 DAY = factor("day", "time")
 FORMS = ("growth", "ramp", "steps", "csv")
@@ -276,13 +281,13 @@ def _read_csv(spec: dict, fspec: S.Field, file: str, where: str, start_date: str
               base_dir: Path | None) -> dict:
     if "column" not in spec:
         raise ProfileError(f"{where} in {file}: a csv trajectory needs `column` (the header of the value column)")
-    ref = Path(str(spec["csv"])).expanduser()
-    path = ref if ref.is_absolute() or base_dir is None else base_dir / ref
+    path = csv_path(spec["csv"], file, where, base_dir)
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-    except OSError as exc:
-        raise ProfileError(f"{where}.csv in {file}: cannot read '{path}': {exc.strerror or exc}") from None
+        text = read_text(path, what="trajectory CSV", limit=CSV_BYTES)
+    except TokencalcError as exc:
+        raise ProfileError(f"{where}.csv in {file}: {exc}") from None
+    rows = [r for r in csv.reader(io.StringIO(text, newline=""))
+            if r and any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
     rows = [r for r in rows if r and any(c.strip() for c in r) and not r[0].lstrip().startswith("#")]
     if len(rows) < 2:
         raise ProfileError(f"{where}.csv in {file}: '{path}' needs a header row and at least one data row")
@@ -290,7 +295,9 @@ def _read_csv(spec: dict, fspec: S.Field, file: str, where: str, start_date: str
     col, tcol = str(spec["column"]), str(spec.get("time", header[0]))
     for name in (col, tcol):
         if name not in header:
-            raise ProfileError(f"{where} in {file}: '{path}' has no column '{name}'; columns: {', '.join(header)}")
+            shown = (f"columns: {', '.join(header)}" if all(_HEADER.fullmatch(h) for h in header)
+                     else "its first row is not a header of column names")
+            raise ProfileError(f"{where} in {file}: '{path}' has no column '{name}'; {shown}")
     ci, ti = header.index(col), header.index(tcol)
     vfactor = parse(f"1 {spec['unit']}", fspec.dim, file=file, key=f"{where}.unit") if "unit" in spec else None
     tfactor = parse(f"1 {spec['time_unit']}", "time", file=file, key=f"{where}.time_unit") if "time_unit" in spec else None
@@ -318,6 +325,22 @@ def _read_csv(spec: dict, fspec: S.Field, file: str, where: str, start_date: str
         ts.append(t)
         vs.append(v)
     return {"t": np.array(ts), "values": np.array(vs), "path": str(path)}
+
+
+def csv_path(ref: Any, file: str, where: str, base_dir: Path | None) -> Path:
+    """The file a `csv =` names: relative to `base_dir`; inside it when the trajectory comes from a
+    profile file (`base_dir` set), so a scenario can read its own data but nothing else."""
+    rel = Path(str(ref)).expanduser()
+    if base_dir is None:
+        return rel
+    path = rel if rel.is_absolute() else base_dir / rel
+    if file != "--trajectory":
+        try:
+            path.resolve().relative_to(base_dir.resolve())
+        except ValueError:
+            raise ProfileError(f"{where}.csv in {file}: '{ref}' is outside the scenario's folder {base_dir}; a "
+                               "scenario reads only series beside it (give other files with --trajectory)") from None
+    return path
 
 
 def _number(text: str) -> float | None:

@@ -1,0 +1,91 @@
+"""No hang, no crash, no silent nonsense: each case here failed (hung, crashed or misled) before."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+BARE = ["--bare", "--k-eff", "1.3e16 FLOP/s", "--c-tok", "1.3e11 FLOP/token", "--e-tok", "3 J/token",
+        "--p-it", "800 kW"]
+
+
+def one_line_error(r, *needles):
+    lines = [x for x in r.err.splitlines() if x.strip()]
+    assert r.code == 2, r.err
+    assert len(lines) == 1 and lines[0].startswith("tokencalc: error: "), r.err
+    assert "Traceback" not in r.err and "internal error" not in r.err
+    for n in needles:
+        assert n in r.err
+
+
+def test_latex_emissions_keep_their_prefix(cli):
+    out = cli("estimate", "-f", "latex").out
+    assert r"Emissions & $1.67$~kt~CO$_2$e" in out   # the table says 1.67 ktCO2e
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["estimate", "--foo"], "No such option: --foo"),
+    (["estimate", "--devices", "abc"], "'abc' is not a valid int"),
+    (["nosuchcommand"], "No such command"),
+    (["sweep", "--vary"], "--vary"),
+])
+def test_usage_errors_are_one_line(cli, args, needle):
+    one_line_error(cli(*args), needle, "--help")
+
+
+def test_a_profile_id_too_long_for_the_file_system_is_not_found(cli):
+    one_line_error(cli("estimate", "--workload", "a" * 300), "no workload profile")
+
+
+def test_deeply_nested_toml_is_an_input_error(cli, tmp_path):
+    f = tmp_path / "deep.toml"
+    f.write_text('kind = "hardware"\nname = "x"\nx = ' + "[" * 5000 + "]" * 5000 + "\n")
+    one_line_error(cli("profiles", "show", str(f)), "deep.toml", "nested too deeply")
+
+
+def test_control_characters_in_profile_text_never_reach_the_output(cli, tmp_path):
+    f = tmp_path / "h.toml"
+    f.write_text('kind = "hardware"\nname = "evil\\u001b[2J\\u001b]0;pwned\\u0007"\ntdp = "700 W"\n'
+                 '[peak_flops]\nbf16 = "1 PFLOP/s"\n')
+    for r in (cli("profiles", "show", str(f)), cli("profiles", "show", str(f), "-f", "json")):
+        assert r.code == 0 and "\x1b" not in r.out and "\x07" not in r.out
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_fifos_and_devices_are_refused_not_read(cli, tmp_path):
+    fifo = tmp_path / "p.toml"
+    os.mkfifo(fifo)
+    r = cli("profiles", "validate", str(tmp_path))
+    assert r.code == 2 and "not a regular file" in r.err
+    r = cli("project", *BARE, "--trajectory", 'pue={ csv = "/dev/zero", column = "v" }')
+    one_line_error(r, "not a regular file")
+
+
+def test_a_scenario_reads_only_series_beside_it_and_never_echoes_a_file(cli, tmp_path):
+    scen = tmp_path / "s.toml"
+    scen.write_text('kind = "scenario"\nname = "s"\nk_eff = "1.3e16 FLOP/s"\nc_tok = "1.3e11 FLOP/token"\n'
+                    'e_tok = "3 J/token"\np_it = "800 kW"\n[trajectory]\npue = { csv = "/etc/passwd", column = "v" }\n')
+    one_line_error(cli("project", str(scen)), "outside the scenario's folder")
+    secret = tmp_path / "secret.csv"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\nx\n")
+    r = cli("project", *BARE, "--trajectory", f'pue={{ csv = "{secret}", column = "v" }}')
+    one_line_error(r, "not a header of column names")
+    assert "root:x" not in r.err
+
+
+def test_a_non_utf8_series_is_an_input_error(cli, tmp_path):
+    f = tmp_path / "bad.csv"
+    f.write_bytes(b"day,v\n0,\xff\xfe\n")
+    one_line_error(cli("project", *BARE, "--trajectory", f'pue={{ csv = "{f}", column = "v" }}'), "not UTF-8")
+
+
+@pytest.mark.parametrize("spec", ['facility.power={ growth = "1e5 percent/day" }',
+                                  'facility.power={ growth = "1e300 percent/day" }'])
+def test_a_growth_to_infinity_is_an_input_error_not_a_memory_blow_up(cli, spec):
+    one_line_error(cli("project", "--trajectory", spec, "-f", "json", "--no-series"))
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_a_non_finite_target_is_an_input_error(cli, value):
+    one_line_error(cli("project", "--target-tokens", value), "--target-tokens")
