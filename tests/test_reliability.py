@@ -89,3 +89,20 @@ def test_a_growth_to_infinity_is_an_input_error_not_a_memory_blow_up(cli, spec):
 @pytest.mark.parametrize("value", ["nan", "inf", "-1"])
 def test_a_non_finite_target_is_an_input_error(cli, value):
     one_line_error(cli("project", "--target-tokens", value), "--target-tokens")
+
+
+def test_a_foreign_files_kind_is_not_echoed(cli, tmp_path):
+    f = tmp_path / "k.toml"
+    f.write_text('kind = "root:x:0:0:secret"\nname = "x"\n')
+    r = cli("profiles", "show", str(f))
+    one_line_error(r, "got something else")
+    assert "secret" not in r.err
+    f.write_text('kind = "hardwre"\nname = "x"\n')
+    assert "'hardwre'" in cli("profiles", "show", str(f)).err   # a typo is still shown
+
+
+def test_a_calibration_window_far_outside_any_calendar_is_an_input_error(cli):
+    from pathlib import Path
+
+    log = str(Path(__file__).parent / "data" / "calib_nvsmi_units.csv")
+    one_line_error(cli("calibrate", "-p", log, "--start", "1e50 s"), "window")

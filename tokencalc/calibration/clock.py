@@ -65,7 +65,10 @@ class Clock:
         """ISO text of `t`: zone-less when every time was zone-less and no offset was given."""
         if "relative" in self.kinds:
             return f"{t:.3f} s"
-        when = _dt.datetime.fromtimestamp(t, self.tz)
+        try:
+            when = _dt.datetime.fromtimestamp(t, self.tz)
+        except (OverflowError, ValueError, OSError):  # far outside any calendar: show the number
+            return f"{t:.6g} s after 1970-01-01"
         if self.kinds <= {"naive"} and not self.offset_given:
             when = when.replace(tzinfo=None)
         return when.isoformat(timespec="milliseconds")

@@ -105,6 +105,13 @@ def search_dirs(extra: Iterable[str | os.PathLike] = ()) -> list[Path]:
     return dirs + [bundled_dir()]
 
 
+def _shown_kind(found: Any) -> str:
+    """A wrong `kind` as the message may show it: a short word, never a foreign file's content."""
+    if isinstance(found, str) and len(found) <= 20 and found.replace("-", "").replace("_", "").isalnum():
+        return repr(found)
+    return "something else" if found is not None else "nothing"
+
+
 def _is_file(path: Path) -> bool:
     try:
         return path.is_file()
@@ -280,7 +287,7 @@ def load_path(path: Path, kind: str | None = None, *, overrides: Iterable[tuple[
     shown = display_path(path)
     found = data.get("kind")
     if found not in S.KINDS:
-        raise ProfileError(f"kind in {shown}: expected one of {', '.join(S.KINDS)}, got {found!r}")
+        raise ProfileError(f"kind in {shown}: expected one of {', '.join(S.KINDS)}, got {_shown_kind(found)}")
     if kind is not None and found != kind:
         raise ProfileError(f"kind in {shown}: expected a {kind} profile, got a {found} profile")
     if not isinstance(data.get("name"), str) or not data["name"].strip():
