@@ -1,12 +1,14 @@
 # tokencalc — two commands set everything up on a fresh machine:
 #   make demo   creates .venv, installs tokencalc, runs the default scenario and writes its report
 #   make test   installs the test extras and runs the whole suite
+#   make fuzz   the fuzz campaign (tests/fuzz): FUZZ_CASES=10000 cases on every core, counts and failures
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO_REPORT ?= tokencalc-default-report.html
 
-.PHONY: demo test install bench clean
+.PHONY: demo test fuzz install bench clean
+FUZZ_CASES ?= 10000
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +31,9 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -q
+
+fuzz: $(VENV)/.test-installed   # FUZZ_SEED, FUZZ_JOBS, FUZZ_EXECUTOR=fork|exec, FUZZ_KEEP (see tests/fuzz/__init__.py)
+	FUZZ_CASES=$(FUZZ_CASES) $(BIN)/python -m tests.fuzz
 
 bench: $(VENV)/.installed   # every figure quoted in closing notes
 	$(BIN)/python bench/bench.py

@@ -708,3 +708,21 @@ def test_commands_have_help(capsys):
     for cmd in ("calibrate", "measure"):
         code, out, _ = run(capsys, cmd, "--help")
         assert code == 0 and "--tokens" in out and "--write-profile" in out
+
+
+@pytest.mark.parametrize("stamp", ["99999999999999999999", "-99999999999999999"])
+def test_a_dcgm_timestamp_beyond_any_calendar_is_an_input_error(tmp_path, capsys, stamp):
+    # Found by the fuzz harness: datetime.fromtimestamp raised OSError/OverflowError (exit 1).
+    log = write(tmp_path, "d.prom", [f'DCGM_FI_DEV_POWER_USAGE{{gpu="0"}} 300.0 {stamp}',
+                                     f'DCGM_FI_DEV_POWER_USAGE{{gpu="0"}} 300.0 {stamp}1'])
+    code, _, err = run(capsys, "calibrate", "-p", log, "--tokens", "1000")
+    assert code == 2 and err.count("\n") == 1 and err.startswith("tokencalc: error: line 1 in ")
+    assert "DCGM_FI_DEV_POWER_USAGE" in err and "milliseconds since 1970" in err
+
+
+def test_a_bench_file_nested_too_deeply_is_an_input_error(tmp_path, capsys):
+    # Found by the fuzz harness: json.loads raised RecursionError (exit 1).
+    bench = tmp_path / "bench.json"
+    bench.write_text('{"duration": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    code, _, err = run(capsys, "calibrate", "-p", UNITS, "--bench", str(bench))
+    assert code == 2 and err.count("\n") == 1 and "bench.json" in err and "nested too deeply" in err

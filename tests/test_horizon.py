@@ -264,3 +264,12 @@ def test_csv_errors_name_the_line(tmp_path, cli):
     r = cli("project", "--bare", "--k-eff", "1e16 FLOP/s", "--c-tok", "1e11 FLOP/token", "--e-tok", "2 J/token",
             "--p-it", "100 kW", "--horizon", "20 day", "--trajectory", f'p_it={{ csv = "{data}", column = "p" }}')
     assert r.code == 2 and "expected a power" in r.err and "line 2" in r.err
+
+
+def test_project_tables_fit_80_columns(cli, monkeypatch):
+    """At 80 columns no header or cell is cut short (the periods table once printed "power-bou…")."""
+    monkeypatch.setenv("COLUMNS", "80")
+    run = cli("project", "iea-energy-and-ai", "--no-chart")
+    assert run.code == 0, run.err
+    assert "…" not in run.out
+    assert "power-" in run.out and "$953 M" in run.out

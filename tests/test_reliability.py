@@ -106,3 +106,27 @@ def test_a_calibration_window_far_outside_any_calendar_is_an_input_error(cli):
 
     log = str(Path(__file__).parent / "data" / "calib_nvsmi_units.csv")
     one_line_error(cli("calibrate", "-p", log, "--start", "1e50 s"), "window")
+
+
+@pytest.mark.parametrize("text", ["1\x0c2", "1\x1b[2J", "x\u2028y", "a\x85b", "a\nb"])
+def test_control_characters_in_the_input_do_not_break_the_one_line_error(cli, text):
+    # Found by the fuzz harness: the message echoed them raw (a form feed or U+2028 starts a new line,
+    # an escape sequence reaches the terminal).
+    r = cli("estimate", "--pue", text)
+    one_line_error(r, "--pue")
+    assert not any(c in r.err[:-1] for c in "\x0c\x1b\u2028\x85\n")
+    assert repr(text[1])[1:-1] in r.err
+
+
+def test_a_trajectory_nested_too_deeply_is_an_input_error(cli):
+    # Found by the fuzz harness: tomllib's RecursionError was an internal error (exit 1).
+    spec = "{ a = " * 3000 + "1" + " }" * 3000
+    one_line_error(cli("project", *BARE, "--trajectory", f"p_it={spec}"), "--trajectory p_it", "nested too deeply")
+
+
+def test_a_json_series_too_long_for_one_document_is_refused_not_a_memory_error(cli):
+    # Found by the fuzz harness: a 4.9-million-point series in JSON needed over 10 GB (MemoryError, exit 1).
+    r = cli("project", *BARE, "--horizon", "57 day", "--resolution", "1 s", "-f", "json")
+    one_line_error(r, "--format json", "4,924,801 points", "--no-series")
+    r = cli("project", *BARE, "--horizon", "57 day", "--resolution", "1 s", "-f", "json", "--no-series")
+    assert r.code == 0 and "series" not in r.json()

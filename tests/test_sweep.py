@@ -327,3 +327,20 @@ def test_cli_fail_if(cli):
 def test_absurd_axes_are_refused_before_anything_is_allocated(cli, spec, msg):
     r = cli("sweep", "--vary", spec)
     assert r.code == 2 and msg in r.err and "--pue" not in r.err and "Warning" not in r.err
+
+
+def test_a_varied_binding_tolerance_is_a_number_column_not_a_label(cli):
+    # Found by the fuzz harness: columns were told apart by the prefix "binding", so
+    # binding_tolerance was formatted as a label and CSV/JSON output crashed (exit 1).
+    r = cli("sweep", *BARE, "--p-it", "800 kW", "--vary", "binding_tolerance=0.1,0.2", "-f", "csv", "-q")
+    assert r.code == 0, r.err
+    rows = list(csv.DictReader(io.StringIO(r.out)))
+    assert [float(row["binding_tolerance"]) for row in rows] == [0.1, 0.2]
+    assert {row["binding"] for row in rows} <= set(LABELS)
+    r = cli("sweep", *BARE, "--p-it", "800 kW", "--vary", "binding_tolerance=0.1,0.2", "-f", "jsonl", "-q")
+    assert r.code == 0 and [json.loads(x)["binding_tolerance"] for x in r.out.splitlines()] == [0.1, 0.2]
+    import tokencalc
+
+    cols = tokencalc.sweep(vary="binding_tolerance=0.1,0.2", bare=True, k_eff="1.3e16 FLOP/s", c_tok="1.3e11 FLOP/token",
+                           e_tok="3 J/token", p_it="800 kW").columns
+    assert cols["binding_tolerance"].tolist() == [0.1, 0.2] and set(cols["binding"]) <= set(LABELS)

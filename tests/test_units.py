@@ -97,3 +97,18 @@ def test_fast_path_agrees_with_pint(text, dim):
 def test_fast_path_defers_dimension_errors_to_pint():
     assert units._fast("3 W", "energy_intensity") is None
     assert units._fast("3 parsec", "time") is None
+
+
+@pytest.mark.parametrize("text,dim", [("1 500 kW", "power"), ("1 2", "dimensionless"), ("2 MW 3", "power"),
+                                      ("10 % 5", "dimensionless"), ("4 (6 month)", "time"), ("1\x0c2", "dimensionless")])
+def test_numbers_next_to_each_other_are_refused_not_multiplied(text, dim):
+    # Found while reading the fuzz harness's cases: pint multiplies juxtaposed values, so "1 500 kW"
+    # read as 500 kW and "1 2" as 2 (a silently wrong number).
+    with pytest.raises(UnitError, match="a number follows another value"):
+        units.parse(text, dim, key="--x")
+
+
+@pytest.mark.parametrize("text,dim,si", [("30 percent/(6 month)", "rate", 0.3 / (6 * 2629800.0)),
+                                         ("1e5 percent/day", "rate", 1000.0 / 86400.0), ("2 W", "power", 2.0)])
+def test_ordinary_quantities_still_parse(text, dim, si):
+    assert units.parse(text, dim) == pytest.approx(si, rel=1e-12)

@@ -177,9 +177,10 @@ class SweepOutput(Output):
         """Every column over the whole grid (numpy arrays; binding columns as labels)."""
         from .analysis.sweep import evaluate_all
         from .core import label
+        from .core.fields import is_binding_label
 
         cols, _ = evaluate_all(self.value)
-        return {k: (label(v) if k.startswith("binding") and v is not None else v) for k, v in cols.items()}
+        return {k: (label(v) if is_binding_label(k) and v is not None else v) for k, v in cols.items()}
 
     def rows(self) -> list[tuple[str, str]]:
         from .analysis.sweep import evaluate_all

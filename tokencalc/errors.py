@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+# Characters that end a line for `str.splitlines` or a terminal, or drive it (ESC, BEL, C1 controls).
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
 
 class TokencalcError(Exception):
     """Base class for every error caused by the user's input (exit code 2)."""
@@ -39,3 +44,13 @@ def where(file: str | None, key: str | None) -> str:
     if file:
         parts.append(f"in {file}")
     return (" ".join(parts) + ": ") if parts else ""
+
+
+def one_line(text: str) -> str:
+    """`text` with every control or line-breaking character written as an escape (\\x0c, \\n, \\u2028).
+
+    Messages echo what the user typed; a form feed or an escape sequence in it must not
+    break the one-line error or reach the terminal.
+    """
+    return _BREAKS.sub(lambda m: repr(m.group())[1:-1], text)
+

@@ -134,6 +134,9 @@ MAX_TEXT = 200
 # A power in a unit expression: `**` or `^` with a small integer exponent (m^2, s**-1).
 _POWER = re.compile(r"\*\*|\^")
 _EXPONENT = re.compile(r"\s*\(?\s*[+-]?\d{1,2}(?:\.\d+)?\s*\)?")
+# A number written after a number or a unit with only a space between ("1 500 kW", "2 MW 3"): pint reads
+# juxtaposition as multiplication (500 kW, 6 MW), never what was meant.
+_JUXTAPOSED = re.compile(r"[\w)\]%]\s+\(?\s*[+-]?\.?\d")
 
 
 def check_magnitude(value: float, *, file: str | None = None, key: str | None = None, shown: object = None) -> float:
@@ -151,6 +154,10 @@ def _check_expression(text: str, dim: str, file: str | None, key: str | None) ->
     if len(text) > MAX_TEXT:
         raise UnitError(f"{where(file, key)}expected {_expected(dim)}, got {len(text)} characters of text "
                         f"(at most {MAX_TEXT})")
+    if _JUXTAPOSED.search(text):
+        raise UnitError(f"{where(file, key)}could not read '{text}' as a quantity: a number follows another value with "
+                        f"only a space between (no thousands separators; write 1500 kW, not 1 500 kW); "
+                        f"expected {_expected(dim)}")
     for m in _POWER.finditer(text):
         exp = _EXPONENT.match(text, m.end())
         if exp is None or _POWER.match(text, exp.end()):

@@ -77,7 +77,7 @@ def read_bench(path: str | os.PathLike, clock: Clock) -> Bench:
     saved, i.e. just after the run; older/other writers use ``%Y-%m-%d %H:%M:%S``).
 
     Raises:
-        InputError: not JSON, not one object, a missing or invalid key.
+        InputError: not JSON (or nested too deeply), not one object, a missing or invalid key.
     """
     path = str(path)
     text, digest = read_text(path)
@@ -88,6 +88,8 @@ def read_bench(path: str | os.PathLike, clock: Clock) -> Bench:
         if exc.msg == "Extra data":
             extra = " (several results appended, one per line? keep the one for this run)"
         raise InputError(f"{location(path, exc.lineno)}not valid JSON: {exc.msg}{extra}") from None
+    except RecursionError:  # arrays or objects nested thousands deep
+        raise InputError(f"{path}: not a benchmark result: JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a JSON object (a benchmark result), got a {type(data).__name__}")
     out = _count(data, "total_output_tokens", path, True)

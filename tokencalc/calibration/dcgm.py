@@ -61,7 +61,12 @@ class _Times:
         """The time of one sample line."""
         if ts_text is not None:
             self.used.add("absolute")
-            return self.clock.seconds(_dt.datetime.fromtimestamp(int(ts_text) / 1000.0, _dt.timezone.utc))
+            try:
+                when = _dt.datetime.fromtimestamp(int(ts_text) / 1000.0, _dt.timezone.utc)
+            except (OverflowError, ValueError, OSError):  # beyond any calendar (year 1..9999)
+                raise InputError(f"{location(self.path, n)}{name}: sample timestamp {ts_text[:30]!r} is not a time a "
+                                 "calendar can hold; expected milliseconds since 1970-01-01 (Prometheus)") from None
+            return self.clock.seconds(when)
         if self.scrape_time is not None:
             return self.scrape_time
         if self.interval is not None:

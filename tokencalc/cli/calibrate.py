@@ -133,7 +133,9 @@ def finish(cal: Any, fmt: Format, write_profile: Optional[Path], force: bool, na
         console = Console(file=sys.stdout, soft_wrap=False)
         for table in tables(result):
             console.print(table)
+    from ..errors import one_line
+
     for w in result["warnings"]:
-        sys.stderr.write(f"tokencalc: warning: {w}\n")
+        sys.stderr.write(f"tokencalc: warning: {one_line(w)}\n")
     if write_profile is not None:
         sys.stderr.write(f"tokencalc: wrote {write_profile}\n")

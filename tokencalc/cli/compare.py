@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
           tokencalc compare a.toml b.toml --facility industry-average,hyperscale-leader
         """
         from ..analysis.compare import compare as run
-        from ..errors import InputError
+        from ..errors import InputError, one_line
         from ..render import compare as RC
         from .output import stdout_console, write_text
 
@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
         comp = run(request, list(scenarios or []), lists, relative_to=relative.value, sort=sort, reverse=reverse,
                    skip_errors=skip_errors, mc=mc, seed=seed)
         for msg in comp.skipped:
-            sys.stderr.write(f"tokencalc: skipped {msg}\n")
+            sys.stderr.write(f"tokencalc: skipped {one_line(msg)}\n")
         if format is CompareFormat.table:
             con = stdout_console()
             con.print(RC.table(comp))

@@ -66,6 +66,8 @@ def register(app: typer.Typer) -> None:
             from ..render.text import estimate_document
 
             sys.stdout.write(estimate_document(est, format))
+            from ..errors import one_line
+
             for w in est.result.warnings:  # the table shows them; scripts read stderr
-                sys.stderr.write(f"tokencalc: warning: {w}\n")
+                sys.stderr.write(f"tokencalc: warning: {one_line(w)}\n")
         check_fail_if(fail_if, est.result.values["binding"])

@@ -83,6 +83,7 @@ def validate(
     paths: Annotated[List[Path], typer.Argument(help="profile files or folders (folders are searched for *.toml)", show_default=False)],
 ) -> None:
     """Check profile files: TOML syntax, known keys, units, ranges and references. Exit 2 on the first error list."""
+    from ..errors import one_line
     from ..resolve.profiles import check_files
 
     results = check_files(paths)
@@ -91,7 +92,7 @@ def validate(
     errors = [e for _, _, e in results if e is not None]
     if errors:
         for e in errors:
-            sys.stderr.write(f"tokencalc: error: {e}\n")
+            sys.stderr.write(f"tokencalc: error: {one_line(str(e))}\n")
         raise typer.Exit(2)
 
 

@@ -68,10 +68,17 @@ def register(app: typer.Typer) -> None:
           tokencalc project iea-energy-and-ai -f json --no-series
         """
         from ..analysis.horizon import project_request
+        from ..analysis.horizon.project import MAX_JSON_SERIES
         from ..render import project as RP
 
         proj = project_request(request, trajectory=trajectory or [], resolution=resolution,
                                period=period.value if period else None, target_tokens=target_tokens)
+        if format is ProjectFormat.json and series and proj.t_s.size > MAX_JSON_SERIES:
+            from ..errors import InputError
+
+            raise InputError(f"--format json: the series has {proj.t_s.size:,} points, too many for one JSON document "
+                             f"(at most {MAX_JSON_SERIES:,}); use --no-series, --format csv (streamed), or a coarser "
+                             "--resolution")
         if format is ProjectFormat.json:
             sys.stdout.write(json.dumps(proj.to_json(series=series), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
         elif format is ProjectFormat.csv:

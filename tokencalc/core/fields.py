@@ -83,6 +83,10 @@ ESTIMATE: tuple[OutputField, ...] = (
     _F("emissions_g_co2e_per_token", "emissions_per_token", "gCO2e", "Emissions per token"),
 )
 
+# The columns that hold the binding classifier's codes (labels in output). Not every key starting with
+# "binding": `binding_tolerance` is a number.
+BINDING_LABELS = ("binding", "binding_peak")
+
 BY_JSON = {f.json: f for f in ESTIMATE}
 BY_ENGINE = {f.engine: f for f in ESTIMATE if f.engine is not None}
 
@@ -90,6 +94,11 @@ BY_ENGINE = {f.engine: f for f in ESTIMATE if f.engine is not None}
 def field(json_key: str) -> OutputField:
     """The registry entry of a JSON key."""
     return BY_JSON[json_key]
+
+
+def is_binding_label(key: str) -> bool:
+    """True for a column holding binding codes or labels ("binding", "binding_peak")."""
+    return key in BINDING_LABELS
 
 
 def json_key(engine_key: str) -> str:

@@ -38,7 +38,7 @@ def human_cells(row: Row) -> list[str]:
 
 def cell(key: str, value: Any) -> str:
     """One humanised cell."""
-    if key.startswith("binding"):
+    if F.is_binding_label(key):
         return value or "unknown"
     return H.quantity(value, F.field(key).unit)
 
@@ -138,7 +138,7 @@ def table(comparison: Comparison) -> Any:
     t = Table(box=box.SIMPLE_HEAVY, header_style="bold", title="tokencalc compare", title_justify="left")
     t.add_column("Row")
     for head, key in COLUMNS:
-        t.add_column(head, justify="left" if key.startswith("binding") else "right")
+        t.add_column(head, justify="left" if F.is_binding_label(key) else "right")
     t.add_column(relative_header(mode), justify="right")
     mc = _has_mc(rows)
     for head in MC_HEADERS if mc else ():

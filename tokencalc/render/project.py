@@ -151,8 +151,8 @@ def print_table(proj: Projection, console: Any = None, chart: bool = True) -> No
             tt.add_row(tr.key, tr.field, _spec_text(tr.spec))
         con.print(tt)
     p = Table(title=f"By {proj.period_unit}", box=box.SIMPLE_HEAVY, title_justify="left", header_style="bold")
-    for col, just in (("period", "left"), ("tokens", "right"), ("token/s", "right"), ("facility energy", "right"),
-                      ("cost", "right"), ("CO2e", "right"), ("power-bound", "right")):
+    for col, just in (("period", "left"), ("tokens", "right"), ("token/s", "right"), ("facility\nenergy", "right"),
+                      ("cost", "right"), ("CO2e", "right"), ("power-\nbound", "right")):  # two-line heads fit 80 columns
         p.add_column(col, justify=just, no_wrap=True)
     for row in proj.periods:
         # Compact cells (the unit is in the header): the same prefixes as everywhere, no long words.

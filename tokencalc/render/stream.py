@@ -15,6 +15,7 @@ import numpy as np
 
 from ..analysis.sweep import MAX_JSON, SCHEMA, Plan, Summary, chunks, columns
 from ..core import LABELS
+from ..core.fields import is_binding_label
 from ..errors import InputError
 
 # Vectorized number formatting: 15 significant digits in the style of printf
@@ -222,7 +223,7 @@ def rows_bytes(names: list[str], cols: dict[str, Any], n: int, fmt: str, *, pref
         elif i:
             pending += ","
         v = cols[name]
-        is_label = name.startswith("binding")
+        is_label = is_binding_label(name)
         if v is None or np.ndim(v) == 0:
             if is_label and v is not None:
                 v = LABELS[int(v)]

@@ -94,14 +94,14 @@ def table(plan: Plan, cols: dict[str, Any]) -> Any:
     for a in plan.axes:
         t.add_column(a.key, justify="right")
     for key in TABLE_COLUMNS:
-        t.add_column(HEADS[key], justify="left" if key.startswith("binding") else "right")
+        t.add_column(HEADS[key], justify="left" if F.is_binding_label(key) else "right")
     for i in range(plan.size):
         cells = [H.quantity(float(cols[a.column][i]), a.unit, 4) for a in plan.axes]
         for key in TABLE_COLUMNS:
             v = cols[key]
             if v is None:
                 cells.append("—")
-            elif key.startswith("binding"):
+            elif F.is_binding_label(key):
                 cells.append(LABELS[int(v[i])])
             else:
                 cells.append(H.quantity(float(v[i]), F.field(key).unit))

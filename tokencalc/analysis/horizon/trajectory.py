@@ -395,4 +395,7 @@ def parse_flag(text: str) -> tuple[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"--trajectory {key.strip()}: SPEC must be an inline TOML table such as "
                          f"{{ ramp = 0.9, over = \"180 day\" }} ({exc})") from None
+    except RecursionError:
+        raise InputError(f"--trajectory {key.strip()}: SPEC is nested too deeply; expected an inline TOML table "
+                         "such as { ramp = 0.9, over = \"180 day\" }") from None
     return key.strip(), value
