@@ -18,7 +18,7 @@ import pytest
 from tokencalc import fileio
 from tokencalc.render import report as R
 from tokencalc.render.report import drawing as D
-from tokencalc.render.report.bibtex import bibtex
+from tokencalc.analysis.appendix import appendix
 from tokencalc.core import estimate
 from tokencalc.resolve.scenario import Request, resolve
 
@@ -116,7 +116,7 @@ def test_html_default_report_content(cli, tmp_path):
     # provenance: every input, humanised, with its source
     res = resolve(Request())
     for key in estimate(res.inputs).to_json()["inputs"]:
-        assert f"<code>{key}</code>" in html
+        assert f'<code class="key">{R.templates.key_markup(key)}</code>' in html
     assert "0.0806 USD/kWh" in html and "365 days" in html
     # BibTeX with stable keys; reproducibility footer with the hashes of every input file
     assert "@misc{touvron2023llama," in html and "@misc{samsi2023words," in html
@@ -206,7 +206,8 @@ def test_hostile_profile_text_is_escaped_and_fetches_nothing(cli, tmp_path, list
         assert tag not in html, tag
     # BibTeX: braces and backslashes from a profile cannot close a field
     bib = re.search(r'<pre class="bibtex">(.*?)</pre>', html, re.S).group(1)
-    assert r"\}" in bib and r"\textbackslash{}" in bib
+    assert r"\textbraceright{}" in bib and r"\textbackslash{}" in bib
+    assert bib.count("{") == bib.count("}")  # BibTeX counts every brace: a profile cannot unbalance them
     assert "not fetched" not in run.err  # nothing was even attempted: the markup is text
     assert embedded_files(pdf_out) == []
     assert "<script>alert(1)</script>" in pdf_text(pdf_out)  # shown as text in the PDF
@@ -297,7 +298,8 @@ def test_write_atomic_never_clobbers_without_force(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["-o", "r.txt"], "expected a file ending in .html or .pdf"),
+    (["-o", "r.txt"], "expected a file ending in .html, .pdf, .tex or .md"),
+    (["-o", "r.tex", "--latex-level", "chapter"], "chapter"),
     (["-o", "missing-folder/r.html"], "does not exist"),
     (["-o", "r.html", "--paper", "a3"], "a3"),
 ])
@@ -314,6 +316,21 @@ def test_template_folder_without_template(cli, tmp_path):
     run = cli("report", "--template", str(tmp_path / "tpl"), "-o", str(tmp_path / "r.html"))
     assert run.code == 2
     assert "report.html.j2" in run.err
+
+
+@pytest.mark.parametrize("body,message", [
+    ('{% include "report.html.j2" %}', "include or extend each other without end"),
+    ("{{ 1/0 }}", "ZeroDivisionError"),
+    ("{{ scenario_name | int + 'x' }}", "TypeError"),
+])
+def test_a_failing_user_template_is_a_report_error(cli, tmp_path, body, message):
+    """A template that includes itself or fails in its own expressions: exit 2 naming the template, no traceback."""
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "report.html.j2").write_text(body, encoding="utf-8")
+    run = cli("report", "--template", str(tmp_path / "tpl"), "-o", str(tmp_path / "r.html"))
+    assert run.code == 2, run.err
+    assert message in run.err and "template error" in run.err and "Traceback" not in run.err
+    assert not (tmp_path / "r.html").exists()
 
 
 class _BrokenWeasyPrint(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -369,12 +386,15 @@ def test_date_only_from_source_date_epoch(cli, tmp_path, monkeypatch):
     assert run.code == 2 and "SOURCE_DATE_EPOCH" in run.err
 
 
+def _bibtex(request: Request) -> str:
+    return R.build_context(appendix(request), argv=["tokencalc"], charts=False)["bibtex"]
+
+
 def test_bibtex_keys_are_stable_and_deduplicated():
-    res = resolve(Request())
-    bib = bibtex(res.profiles())
+    bib = _bibtex(Request())
     keys = re.findall(r"@misc\{([^,]+),", bib)
     assert len(keys) == len(set(keys))
-    assert keys == re.findall(r"@misc\{([^,]+),", bibtex(resolve(Request()).profiles()))
+    assert keys == re.findall(r"@misc\{([^,]+),", _bibtex(Request()))
     # Samsi et al. is cited for two workload tables: one entry
     assert keys.count("samsi2023words") == 1 and "samsi2023wordsa" not in keys
     assert "ueia2024electricity" in keys  # organisation initials: U.S. Energy Information Administration
@@ -443,13 +463,15 @@ def test_latex_table_typesets_symbols_and_prefixed_numbers(cli):
     assert body.count("{") == body.count("}")
 
 
-def test_charts_drawn_in_a_child_equal_charts_drawn_in_process(monkeypatch):
-    values = estimate(resolve(Request()).inputs).values
-    here = D.charts_of(values)
-    assert set(here) == {"ceilings", "regime"}
-    assert D.charts_in_background(values)() == here  # forked where possible: same bytes
+@pytest.mark.parametrize("scenario, names", [("default", {"ceilings", "regime"}),
+                                             ("default-uncertain", {"ceilings", "regime", "tornado"})])
+def test_charts_drawn_in_a_child_equal_charts_drawn_in_process(monkeypatch, scenario, names):
+    app = appendix(Request(scenario=scenario))
+    here = D.charts_of(app)
+    assert set(here) == names
+    assert D.charts_in_background(app)() == here  # forked where possible: same bytes
     monkeypatch.setattr(D.threading, "active_count", lambda: 2)  # another thread: never fork
-    assert D.charts_in_background(values)() == here
+    assert D.charts_in_background(app)() == here
 
 
 def test_report_without_ceilings_still_renders(cli, tmp_path):

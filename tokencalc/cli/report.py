@@ -1,4 +1,4 @@
-"""`tokencalc report`: an HTML or PDF appendix for one operating point."""
+"""`tokencalc report`: an HTML, PDF, LaTeX or Markdown appendix for one operating point."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ class Paper(str, Enum):
 
     a4 = "a4"
     letter = "letter"
+
+
+class LatexLevel(str, Enum):
+    """Heading level of the LaTeX report: a \\section (with \\subsections) or a \\subsection."""
+
+    section = "section"
+    subsection = "subsection"
 
 
 def command_line(ctx: Any) -> list[str]:
@@ -49,6 +56,25 @@ def command_line(ctx: Any) -> list[str]:
     return out + positional
 
 
+def write_all(files: list[tuple[Path, bytes]], force: bool) -> None:
+    """Check every file, then write each atomically; on a failure remove the files this call created."""
+    from ..fileio import check_writable, write_atomic
+
+    for path, _ in files:
+        check_writable(path, force)
+    created: list[Path] = []
+    try:
+        for path, data in files:
+            existed = path.exists()
+            write_atomic(path, data, force=force)
+            if not existed:
+                created.append(path)
+    except BaseException:
+        for path in created:
+            path.unlink(missing_ok=True)
+        raise
+
+
 def register(app: typer.Typer) -> None:
     """Add `report` to the app."""
 
@@ -57,45 +83,54 @@ def register(app: typer.Typer) -> None:
     def report(
         ctx: typer.Context,
         scenario: Annotated[Optional[str], scenario_argument()] = None,
-        output: Annotated[Path, typer.Option("--output", "-o", help="report file: .html or .pdf (the suffix decides)",
-                                             show_default=False, dir_okay=False)] = ...,  # type: ignore[assignment]
-        force: Annotated[bool, typer.Option("--force", help="overwrite an existing output file")] = False,
+        output: Annotated[Path, typer.Option(
+            "--output", "-o", help="report file: .html, .pdf, .tex (with .bib and chart PDFs beside it) or .md "
+                                   "(with chart SVGs beside it); the suffix decides",
+            show_default=False, dir_okay=False)] = ...,  # type: ignore[assignment]
+        force: Annotated[bool, typer.Option("--force", help="overwrite existing output files")] = False,
         template: Annotated[Optional[Path], typer.Option(
             "--template", help="folder with your own report.html.j2 (and report.css, assets); "
                                "nothing outside it is read", file_okay=False, show_default=False)] = None,
         paper: Annotated[Paper, typer.Option("--paper", help="page size of the PDF")] = Paper.a4,
+        latex_level: Annotated[LatexLevel, typer.Option(
+            "--latex-level", help="heading of the .tex report: a \\section or a \\subsection")] = LatexLevel.section,
         request=None,
     ) -> None:
-        """An HTML or PDF appendix (by the suffix of -o) documenting the operating point and the active
-        constraint: finding, q* and s*, charts, levers, disclosure checklist, provenance with BibTeX,
-        reproducibility footer.
+        """An appendix documenting the operating point and the active constraint, as HTML, PDF, LaTeX or
+        Markdown (by the suffix of -o): finding, q* and s*, charts, levers, disclosure checklist, provenance
+        with the cited sources, reproducibility footer.
 
         Charts: the two ceilings with the realized rate, the regime map (γ against γ* under the
         realized and the peak conventions), the horizon when the scenario has a [trajectory], the
-        tornado when inputs have ranges. The same inputs give a byte-identical file. Only files in
-        the template folder and data: URLs are ever read while rendering.
+        tornado when inputs have ranges. A .tex is a section a paper can \\input (booktabs, siunitx;
+        the packages are listed at its top), with a .bib of exactly the cited sources and the charts as
+        PDF files beside it; a .md has pipe tables and the charts as SVG files beside it. Every file is
+        checked before any is written. The same inputs give byte-identical files. Only files in the
+        template folder and data: URLs are ever read while rendering.
         Examples:
 
           tokencalc report -o default.pdf
 
           tokencalc report my-scenario.toml -o appendix.html --paper letter
+
+          tokencalc report iea-energy-and-ai -o appendix.tex --latex-level subsection
         """
         from ..analysis.appendix import appendix
-        from ..fileio import check_writable, write_atomic
+        from ..fileio import check_writable
         from ..render import report as R
 
         kind = R.output_format(output)
         check_writable(output, force)  # fail before the render, not after
         argv = command_line(ctx)
         app_ = appendix(request)
-        if kind == "pdf":
-            data, blocked = R.render_pdf(app_, argv=argv, template_dir=template, paper=paper.value)
-        else:
-            html = R.render_html(app_, argv=argv, template_dir=template, paper=paper.value)
-            data, blocked = html.encode("utf-8"), []
-        write_atomic(output, data, force=force)
+        files, blocked = R.render_files(app_, output, argv=argv, template_dir=template, paper=paper.value,
+                                        latex_level=latex_level.value)
+        write_all(files, force)
         for url in blocked:
             sys.stderr.write(f"tokencalc: warning: not fetched: {url} (only the template folder and data: URLs)\n")
         binding = app_.result.values["binding"]
-        sys.stderr.write(f"tokencalc: wrote {output} ({kind.upper()}, {len(data):,} bytes): "
+        size = len(files[0][1])
+        beside = ", ".join(p.name for p, _ in files[1:])
+        extra = f" and {len(files) - 1} file(s) beside it: {beside}" if beside else ""
+        sys.stderr.write(f"tokencalc: wrote {output} ({kind.upper()}, {size:,} bytes){extra}: "
                          f"{binding + '-bound' if binding else 'binding constraint unknown'}\n")

@@ -26,7 +26,7 @@ from typer.core import TyperGroup
 from typing_extensions import Annotated
 
 from ..version import __version__
-from ..errors import TokencalcError
+from ..errors import TokencalcError, one_line
 
 # Each module registers its commands; order is the order in `--help`.
 COMMAND_MODULES = ["estimate", "project", "compare", "sweep", "solve", "report", "sensitivity", "calibrate",
@@ -40,7 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("compare", "Several operating points side by side: both ceilings, rate, binding (realized and peak), J/token, tokens and energy over the horizon, and the rate relative to the first or best row."),
     "sweep": ("sweep", "A grid over one or more core inputs, evaluated vectorized and streamed."),
     "solve": ("solve", "The value of one input at which the regime flips (γ = γ*, both ceilings equal)."),
-    "report": ("report", "An HTML or PDF appendix (by the suffix of -o) documenting the operating point and the active constraint: finding, q* and s*, charts, levers, disclosure checklist, provenance with BibTeX, reproducibility footer."),
+    "report": ("report", "An appendix documenting the operating point and the active constraint, as HTML, PDF, LaTeX or Markdown (by the suffix of -o): finding, q* and s*, charts, levers, disclosure checklist, provenance with the cited sources, reproducibility footer."),
     "sensitivity": ("sensitivity", "Rank the ranged inputs by how far each one alone moves the token rate (or --metric): each input at its low and at its high end, every other input at its mode."),
     "calibrate": ("calibrate", "Measured power logs + token counts -> measured e_tok, realized K_eff, eta_K, eta_E and U."),
     "measure": ("measure", "Run CMD while sampling NVML board power, then report like `calibrate`."),
@@ -130,7 +130,7 @@ for _name in COMMAND_MODULES:
 
 def fail(message: str, code: int = 2) -> None:
     """Print `tokencalc: error: message` on stderr and exit with `code`."""
-    sys.stderr.write(f"tokencalc: error: {message}\n")
+    sys.stderr.write(f"tokencalc: error: {one_line(message)}\n")
     raise SystemExit(code)
 
 

@@ -9,14 +9,19 @@ from .. import humanize as H
 Item = tuple[str, list[str], str]   # (title, what is missing, detail)
 
 
-def checklist(resolved: Any, result: Any) -> list[dict[str, Any]]:
+def checklist(resolved: Any, result: Any, projection: Any = None) -> list[dict[str, Any]]:
     """The six disclosure items, each given or missing.
+
+    Args:
+        resolved, result: the profiles and inputs, and the estimate at constant inputs.
+        projection: the horizon with the scenario's trajectories, if any: item 4 then
+            quotes its totals (and says so), the constant-input ones beside.
 
     Returns:
         A list of {item, given (bool), detail, missing (list of str)}.
     """
     v, inp = result.values, resolved.inputs
-    items = [_energy(v), _binding(v), _power(v), _output(v, inp), _operating_point(resolved, inp),
+    items = [_energy(v), _binding(v), _power(v), _output(v, inp, projection), _operating_point(resolved, inp),
              _conditions(resolved, inp)]
     return [{"item": title, "given": not missing, "missing": missing, "detail": detail}
             for title, missing, detail in items]
@@ -61,16 +66,21 @@ def _power(v: dict[str, Any]) -> Item:
     return "PUE-adjusted delivered power", missing, detail
 
 
-def _output(v: dict[str, Any], inp: Any) -> Item:
+def _output(v: dict[str, Any], inp: Any, proj: Any = None) -> Item:
     missing = []
     if "utilization" not in inp.provenance:
         missing.append("U (not given; U = 1 assumed)")
     if v["token_rate_tokens_per_s"] is None:
         missing.append("realized rate Q̇")
-    if v["tokens_total"] is None:
+    total = proj.totals.get("tokens_total") if proj is not None else None
+    if v["tokens_total"] is None and total is None:
         missing.append("Q(T) (no horizon)" if v["horizon_s"] is None else "Q(T)")
-    detail = (f"U = {H.percent(v['utilization'])}, Q̇ = {H.quantity(v['token_rate_tokens_per_s'], 'token/s')}, "
-              f"Q(T) = {H.count(v['tokens_total'])} tokens over {H.duration(v['horizon_s'])}")
+    rate = f"U = {H.percent(v['utilization'])}, Q̇ = {H.quantity(v['token_rate_tokens_per_s'], 'token/s')}"
+    if total is None:
+        return "Utilization-adjusted token output", missing, (
+            f"{rate}, Q(T) = {H.count(v['tokens_total'])} tokens over {H.duration(v['horizon_s'])}")
+    detail = (f"{rate} at the start; Q(T) = {H.count(total)} tokens over {H.duration(proj.horizon_s)} "
+              f"with the scenario's trajectories ({H.count(v['tokens_total'])} at constant inputs)")
     return "Utilization-adjusted token output", missing, detail
 
 

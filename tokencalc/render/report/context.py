@@ -15,37 +15,39 @@ from ...version import __version__
 from ...errors import InputError
 from .. import humanize as H
 from ..summary import finding, summary_rows
-from .bibtex import bibtex
+from .bibtex import Bibliography
 from .checklist import checklist
+from .citations import find_profile, input_cites, lever_cites, source_text
 from .sections import horizon_section, uncertainty_section
 
 PAPER_SIZES = {"a4": "A4", "letter": "letter"}
+CONSTANT = "at constant inputs"
 
 
 def build_context(app: Any, *, argv: Sequence[str], paper: str = "a4", charts: bool = True,
-                  drawn: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Everything the report template shows.
+                  drawn: dict[str, Any] | None = None, inline: bool = True, images: bool = False) -> dict[str, Any]:
+    """Everything the report shows (the HTML template, the LaTeX and the Markdown writers).
 
     Args:
         app: an `analysis.appendix.Appendix`.
         argv: the command line to print in the reproducibility footer.
         paper: "a4" or "letter".
-        charts: render the matplotlib charts (False for a quick text-only context).
-        drawn: the ceilings and regime charts if already drawn (see `drawing.charts_in_background`).
+        charts: include the optional sections' charts and the ceilings/regime charts.
+        drawn: the charts (inline SVG by name) if already drawn (see `drawing.charts_in_background`).
+        inline: charts as inline SVG markup (HTML, PDF); False leaves them to the caller (files).
+        images: the inline charts as <img> elements with SVG data: URLs (the PDF: faster layout).
 
     Returns:
-        A dict of strings, numbers, lists and chart SVG markup.
+        A dict of strings, numbers, lists and chart SVG markup; `bib` is the `Bibliography`
+        of the sources cited (each row's `cites` lists its keys).
     """
     from .drawing import charts_of
 
     resolved, result = app.resolved, app.result
     v = result.values
     scen = resolved.scenario
-    summary: list[dict[str, Any]] = []
-    for section, label, human, _si, _unit in summary_rows(result):
-        if not summary or summary[-1]["section"] != section:
-            summary.append({"section": section, "rows": []})
-        summary[-1]["rows"].append({"label": label, "value": human})
+    bib = Bibliography()
+    prov = provenance(result, resolved, bib)  # first: the bibliography follows the provenance table
     ctx: dict[str, Any] = {
         "title": "Token Production Function report",
         "scenario_name": resolved.inputs.title or "Inputs from the command line",
@@ -57,33 +59,90 @@ def build_context(app: Any, *, argv: Sequence[str], paper: str = "a4", charts: b
         "binding_peak": v["binding_peak"],
         "convention": v["k_eff_convention"],
         "headline": _headline(v),
-        "summary": summary,
+        "summary": summary_groups(result, app.projection is not None),
         "operating_point": operating_point(resolved, result),
-        "levers": [{"id": s.id, "name": s.name, "counted": s.counted, "reason": s.reason,
-                    "c_tok_factor": H.sig(s.c_tok_factor), "e_tok_factor": H.sig(s.e_tok_factor),
-                    "confidence": s.confidence or "—"} for s in result.levers],
+        "levers": levers(result, resolved, bib),
         "phi": f"Φ_c = {H.sig(v['phi_c'])}, Φ_e = {H.sig(v['phi_e'])}",
         "caveats": [{"profile": f"{p.kind} {p.id}", "text": " ".join(str(p.raw["notes"]).split())}
                     for p in resolved.profiles() if isinstance(p.raw.get("notes"), str) and p.raw["notes"].strip()],
-        "checklist": checklist(resolved, result),
+        "checklist": checklist(resolved, result, app.projection),
         "notes": list(result.notes),
-        "provenance": provenance(result),
-        "bibtex": bibtex(resolved.profiles()),
+        "provenance": prov,
         "files": [{"kind": p.kind, "id": p.id, "path": p.path, "sha256": p.sha256}
                   for p in resolved.profiles() if p.sha256],
         "version": __version__,
+        "argv": [str(a) for a in argv],
         "command": " ".join(shlex.quote(str(a)) for a in argv),
         "generated": _generated_date(),
         "paper": PAPER_SIZES[paper],
         "charts": {"ceilings": None, "regime": None},
         "horizon": None,
         "uncertainty": None,
+        "bib": bib,
     }
     if charts:
-        ctx["charts"] = {"ceilings": None, "regime": None, **(charts_of(v) if drawn is None else drawn)}
-        ctx["horizon"] = horizon_section(app.projection)
-        ctx["uncertainty"] = uncertainty_section(app.mc, app.swings)
+        drawn = (charts_of(app) if drawn is None else drawn) if inline else {}
+        ctx["charts"] = {"ceilings": drawn.get("ceilings"), "regime": drawn.get("regime")}
+        ctx["horizon"] = horizon_section(app.projection, resolved, bib, svg=drawn.get("horizon"))
+        ctx["uncertainty"] = uncertainty_section(app.mc, app.swings, resolved, bib, svg=drawn.get("tornado"))
+    if images:
+        _to_images(ctx)
+    ctx["bibtex"] = bib.text()
+    ctx["sources"] = sources(bib)
     return ctx
+
+
+def _to_images(ctx: dict[str, Any]) -> None:
+    from .drawing import as_image
+
+    ctx["charts"] = {k: as_image(v, f"{k} chart") for k, v in ctx["charts"].items()}
+    if ctx["horizon"] is not None:
+        ctx["horizon"]["chart"] = as_image(ctx["horizon"]["chart"], "horizon chart")
+    if ctx["uncertainty"] is not None:
+        ctx["uncertainty"]["tornado"] = as_image(ctx["uncertainty"]["tornado"], "tornado chart")
+
+
+def sources(bib: Any) -> list[dict[str, Any]]:
+    """The cited works as readable entries: key, text, an http(s) URL (None otherwise), where cited."""
+    out = []
+    for e in bib.entries:
+        s = e.source
+        text = ", ".join(x for x in (s.author, s.title, s.publisher, s.year) if x) if s.title else s.text
+        if s.title and s.note:
+            text += f" ({s.note})"
+        url = s.url.strip() if s.title and s.url else None
+        out.append({"key": e.key, "text": text, "cited_for": "; ".join(e.cited_for),
+                    "url": url if url and url.lower().startswith(("https://", "http://")) else None,
+                    "other_url": url if url and not url.lower().startswith(("https://", "http://")) else None})
+    return out
+
+
+def summary_groups(result: Any, projected: bool) -> list[dict[str, Any]]:
+    """The result table by section; with a projection the horizon rows say they hold at constant inputs."""
+    groups: list[dict[str, Any]] = []
+    for section, label, human, _si, _unit in summary_rows(result):
+        if not groups or groups[-1]["section"] != section:
+            groups.append({"section": section, "rows": []})
+        if projected and section == "Horizon" and not label.startswith("Horizon"):
+            label = f"{label}, {CONSTANT}"
+        groups[-1]["rows"].append({"label": label, "value": human})
+    if projected:
+        for g in groups:
+            if g["section"] == "Horizon":
+                g["section"] = f"Horizon, {CONSTANT} (section 3a: with the scenario's trajectories)"
+    return groups
+
+
+def levers(result: Any, resolved: Any, bib: Any) -> list[dict[str, Any]]:
+    """The lever gate's rows, each with the keys of the sources its factors cite."""
+    rows = []
+    for s in result.levers:
+        lp = find_profile(resolved, "lever", s.id)
+        rows.append({"id": s.id, "name": s.name, "counted": s.counted, "reason": s.reason,
+                     "c_tok_factor": H.sig(s.c_tok_factor), "e_tok_factor": H.sig(s.e_tok_factor),
+                     "confidence": s.confidence or "—",
+                     "cites": bib.add(lever_cites(resolved, lp)) if lp is not None else []})
+    return rows
 
 
 def _generated_date() -> str | None:
@@ -145,7 +204,7 @@ def operating_point(resolved: Any, result: Any) -> dict[str, Any]:
             service.append({"label": label, "slo": H.ms(slo), "measured": H.ms(measured)})
     conditions = [
         ("Hardware", (f"{hw.name} ({hw.id})" if hw is not None else "—")),
-        ("Devices", H.count(inp.devices) if inp.devices is not None else "—"),
+        ("Devices", humanize_value(inp.devices, "1") if inp.devices is not None else "—"),
         ("Precision", inp.precision or "—"),
         ("Batch size (per replica)", _int(inp.batch_size)),
         ("Context length", "—" if inp.context_length is None else f"{_int(inp.context_length)} tokens"),
@@ -169,12 +228,18 @@ def _int(x: Any) -> str:
     return "—" if x is None else f"{int(x):,}"
 
 
-def provenance(result: Any) -> list[dict[str, str]]:
-    """Every input with its humanised value, SI value and unit, and its source."""
+def provenance(result: Any, resolved: Any = None, bib: Any = None) -> list[dict[str, Any]]:
+    """Every input with its humanised value, SI value and unit, its source and the keys it cites.
+
+    An `[override]`'s source carries the scenario's own citation of it (when given).
+    """
     rows = []
+    full = result.provenance
     for key, p in result.to_json()["inputs"].items():
+        source = p["source"] if resolved is None else source_text(resolved, full[key], key)
+        cites = bib.add(input_cites(resolved, full, key)) if bib is not None and resolved is not None else []
         rows.append({"key": key, "value": humanize_value(p["value"], p["unit"]),
-                     "si": _si_text(p["value"], p["unit"]), "source": p["source"]})
+                     "si": _si_text(p["value"], p["unit"]), "source": source, "cites": cites})
     return rows
 
 

@@ -11,18 +11,25 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 from urllib.parse import unquote, urlsplit
 
 from ...errors import MissingPieceError, ReportError
 from .context import epoch
-from .drawing import charts_in_background
+from .drawing import PendingCharts, expected_charts
 from .html import check_paper, render_html
 from .templates import inside, template_folder
 
 # Used when the user has not set SOURCE_DATE_EPOCH: only font subset timestamps
 # depend on it, and a constant keeps the bytes reproducible.
 DEFAULT_SOURCE_DATE_EPOCH = "1704067200"  # 2024-01-01T00:00:00Z
+
+# The compact fonts of the template folder (fonts/, see fonts/build_fonts.py): subsetting them is
+# several times faster than subsetting the installed DejaVu faces (no OpenType layout tables to read).
+FONT_FACES = (("tokencalc Sans", "normal", "normal", "tokencalc-sans.ttf"),
+              ("tokencalc Sans", "bold", "normal", "tokencalc-sans-bold.ttf"),
+              ("tokencalc Sans", "normal", "oblique", "tokencalc-sans-oblique.ttf"),
+              ("tokencalc Sans Mono", "normal", "normal", "tokencalc-sans-mono.ttf"))
 
 
 def weasyprint_module() -> Any:
@@ -41,12 +48,16 @@ def weasyprint_module() -> Any:
     return weasyprint
 
 
-def confined_fetcher(roots: Sequence[Path]) -> Any:
+CHART_SCHEME = "tokencalc-chart:"  # the report's own charts, handed over from memory (see render_pdf)
+
+
+def confined_fetcher(roots: Sequence[Path], charts: Callable[[str], bytes | None] | None = None) -> Any:
     """A WeasyPrint URL fetcher that serves `data:` URLs and files under `roots`, nothing else.
 
     It subclasses `weasyprint.urls.URLFetcher` (WeasyPrint ≥ 70 requires it).
     Refused URLs are recorded in `.blocked` and raise, which WeasyPrint treats
-    as a missing resource.
+    as a missing resource. With `charts`, `tokencalc-chart:<name>` is the SVG
+    `charts(name)` returns (no file is read).
     """
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -61,6 +72,10 @@ def confined_fetcher(roots: Sequence[Path]) -> Any:
 
         def fetch(self, url: str, headers: Any = None) -> Any:
             scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+            if charts is not None and url.startswith(CHART_SCHEME):
+                data = charts(url[len(CHART_SCHEME):])
+                if data is not None:
+                    return URLFetcherResponse(url, data, {"Content-Type": "image/svg+xml"})
             if scheme == "data":
                 return super().fetch(url, headers)
             if scheme == "file":
@@ -96,22 +111,51 @@ def source_date_epoch() -> Iterator[None]:
         os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
-def html_to_pdf(html: str, base_dir: Path) -> tuple[bytes, list[str]]:
+def font_faces(base_dir: Path) -> str:
+    """@font-face rules for the compact fonts in `base_dir/fonts` ("" when the folder lacks any of them)."""
+    folder = base_dir / "fonts"
+    if not all((folder / name).is_file() and inside(folder / name, base_dir) for *_, name in FONT_FACES):
+        return ""
+    return "".join(f'@font-face {{ font-family: "{family}"; font-weight: {weight}; font-style: {style}; '
+                   f'src: url("fonts/{name}"); }}\n' for family, weight, style, name in FONT_FACES)
+
+
+def render_document(html: str, base_dir: Path, fetcher: Any = None) -> Any:
+    """Lay the HTML out with WeasyPrint (confined fetcher, the template folder's compact fonts).
+
+    Returns:
+        The WeasyPrint Document, attachments removed (no <link>/<a rel=attachment> is embedded).
+    """
+    weasyprint = weasyprint_module()
+    from weasyprint.text.fonts import FontConfiguration
+
+    fetcher = fetcher if fetcher is not None else confined_fetcher([base_dir])
+    fonts = FontConfiguration()
+    base = base_dir.as_uri() + "/"
+    faces = font_faces(base_dir)
+    styles = [weasyprint.CSS(string=faces, base_url=base, url_fetcher=fetcher, font_config=fonts)] if faces else []
+    doc = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher).render(stylesheets=styles,
+                                                                                   font_config=fonts)
+    doc.metadata.attachments = []
+    for page in doc.pages:
+        page.links[:] = [link for link in page.links if link[0] != "attachment"]
+    return doc
+
+
+def html_to_pdf(html: str, base_dir: Path, charts: Callable[[str], bytes | None] | None = None
+                ) -> tuple[bytes, list[str]]:
     """Render HTML to PDF bytes with the confined fetcher and no attachments.
+
+    Args:
+        charts: what `tokencalc-chart:<name>` images are (see `confined_fetcher`).
 
     Returns:
         (the PDF, the URLs that were refused).
     """
-    weasyprint = weasyprint_module()
-    fetcher = confined_fetcher([base_dir])
+    fetcher = confined_fetcher([base_dir], charts)
     with source_date_epoch():
         try:
-            doc = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render()
-            # No embedded files: neither <link rel=attachment> nor <a rel=attachment>.
-            doc.metadata.attachments = []
-            for page in doc.pages:
-                page.links[:] = [link for link in page.links if link[0] != "attachment"]
-            pdf = doc.write_pdf()
+            pdf = render_document(html, base_dir, fetcher).write_pdf()
         except OSError as exc:  # an unreadable image or font the template folder supplied
             raise ReportError(f"PDF render failed: {exc} (a broken image or font in {base_dir}?)") from None
     return pdf, list(fetcher.blocked)
@@ -121,18 +165,25 @@ def render_pdf(app: Any, *, argv: Sequence[str], template_dir: str | os.PathLike
                paper: str = "a4") -> tuple[bytes, list[str]]:
     """The report of an `analysis.appendix.Appendix` as PDF bytes, plus the URLs the fetcher refused.
 
+    A forked child draws the charts while WeasyPrint imports here; the HTML refers to them as
+    `tokencalc-chart:<name>` images, which the fetcher hands over when the layout reaches them.
+
     Raises:
         MissingPieceError: WeasyPrint or its system libraries missing; or as for `render_html`.
     """
+    from markupsafe import Markup
+
     check_paper(paper)
     folder = template_folder(template_dir)
-    pending = charts_in_background(app.result.values)
+    names = expected_charts(app)  # needs matplotlib: fails cleanly before anything starts
+    pending = PendingCharts(app)
     try:
         weasyprint_module()  # imports while the charts are drawn; fails early without the system libraries
-    except MissingPieceError:
-        pending(discard=True)
-        raise
-    html = render_html(app, argv=argv, template_dir=template_dir, paper=paper, drawn=pending())
-    return html_to_pdf(html, folder)
-
-
+        images = {n: Markup(f'<img class="chart" alt="{n} chart" src="{CHART_SCHEME}{n}">') for n in names}
+        html = render_html(app, argv=argv, template_dir=template_dir, paper=paper, drawn=images)
+        out = html_to_pdf(html, folder, pending.get)
+    finally:
+        pending.close()
+    if pending.error is not None:
+        raise pending.error
+    return out

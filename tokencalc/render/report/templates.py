@@ -74,6 +74,8 @@ def environment(folder: Path) -> Any:
     env = SandboxedEnvironment(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True,
                                undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters["sym"] = symbols
+    env.filters["prose"] = prose
+    env.filters["key"] = key_markup
     return env
 
 
@@ -93,3 +95,25 @@ def symbols(text: Any) -> Any:
     return Markup(_SYMBOL.sub(r"\1<sub>\2</sub>", str(escape(text))))
 
 
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def prose(text: Any) -> Any:
+    """Escape profile text; its `backtick` spans become <code> (their content escaped too)."""
+    from markupsafe import Markup, escape
+
+    parts = CODE_SPAN.split(str(text))
+    return Markup("".join(str(escape(p)) if i % 2 == 0 else f"<code>{escape(p)}</code>"
+                          for i, p in enumerate(parts)))
+
+
+KEY_FITS = 24  # characters of a key that fit its table column unbroken
+
+
+def key_markup(text: Any) -> Any:
+    """Escape a dotted key (`workload.measured.e_tok`); a long one may break after its dots, colons and
+    underscores only (<wbr>), never inside a name. Short keys get no <wbr>: each is an element to lay out."""
+    from markupsafe import Markup, escape
+
+    safe = str(escape(text))
+    return Markup(safe if len(str(text)) <= KEY_FITS else re.sub(r"([._:])(?=.)", r"\1<wbr>", safe))
