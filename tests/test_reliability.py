@@ -130,3 +130,35 @@ def test_a_json_series_too_long_for_one_document_is_refused_not_a_memory_error(c
     one_line_error(r, "--format json", "4,924,801 points", "--no-series")
     r = cli("project", *BARE, "--horizon", "57 day", "--resolution", "1 s", "-f", "json", "--no-series")
     assert r.code == 0 and "series" not in r.json()
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["estimate", "--it-overhead", "1e308", "-f", "json"], "--it-overhead"),          # was ZeroDivisionError
+    (["report", "--p-facility", "1e308 W", "-o", "never.html"], "--p-facility"),       # was TypeError
+])
+def test_absurd_magnitudes_are_one_line_input_errors(cli, tmp_path, monkeypatch, args, needle):
+    monkeypatch.chdir(tmp_path)
+    one_line_error(cli(*args), needle, "outside any physical range")
+    assert not (tmp_path / "never.html").exists()
+
+
+def test_calibrate_window_beyond_any_calendar_is_an_input_error(cli):
+    from pathlib import Path
+
+    log = str(Path(__file__).parent / "data" / "calib_nvsmi_units.csv")
+    r = cli("calibrate", "-p", log, "--tokens", "4500", "--start", "1e308 s", "-f", "json")
+    assert r.code == 2 and r.out == "" and "Traceback" not in r.err and "internal error" not in r.err
+
+
+def test_a_flag_that_replaces_what_the_scenario_names_shows_in_its_title(cli, tmp_path):
+    """`--hardware h200-sxm` on the default: the title may not claim H100s without saying it was changed."""
+    table = cli("estimate", "--hardware", "h200-sxm").out
+    assert "modified by --hardware h200-sxm" in " ".join(table.split()[:30])
+    doc = cli("estimate", "--hardware", "h200-sxm", "-f", "json").json()
+    assert doc["scenario_modified_by"] == ["--hardware h200-sxm"]
+    assert cli("estimate", "-f", "json").json()["scenario_modified_by"] == []
+    out = tmp_path / "r.html"
+    assert cli("report", "--hardware", "h200-sxm", "--pue", "1.2", "-o", str(out)).code == 0
+    html = out.read_text(encoding="utf-8")
+    title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "modified by" in title and "--hardware h200-sxm" in title and "--pue 1.2" in title
