@@ -333,6 +333,22 @@ def test_a_failing_user_template_is_a_report_error(cli, tmp_path, body, message)
     assert not (tmp_path / "r.html").exists()
 
 
+def test_a_stylesheet_that_is_not_utf8_is_a_report_error(cli, tmp_path):
+    tpl = tmp_path / "tpl"
+    tpl.mkdir()
+    (tpl / "report.html.j2").write_text('{% extends "tokencalc/report.html.j2" %}', encoding="utf-8")
+    (tpl / "report.css").write_bytes(b"h1 { color: \xff\xfe; }")
+    run = cli("report", "--template", str(tpl), "-o", str(tmp_path / "r.html"))
+    assert run.code == 2 and "not UTF-8" in run.err and "Traceback" not in run.err
+
+
+def test_huge_gamma_still_draws_the_regime_map(cli, tmp_path):
+    """γ above 1e6 J/FLOP once gave integer axis limits matplotlib could not check (internal error)."""
+    run = cli("report", "--e-tok", "1e20 J/token", "-o", str(tmp_path / "r.html"))
+    assert run.code == 0, run.err
+    assert "<svg" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
 class _BrokenWeasyPrint(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Pretend the weasyprint package is installed but its system libraries are not."""
 

@@ -39,27 +39,8 @@ def _internal(o: Outcome, check: str) -> bool:
 # User templates whose rendering raises (options.template_dir draws them).
 RAISING_TEMPLATES = (b"{{ 1 / 0 }}", b"{{ range(10**9) | list }}")
 
-# Failures in the report area (tokencalc/render/report, render/charts.py, templates, cli/report.py), which
-# another engineer owns right now: reproduced in the hand-over, excluded here by name until fixed.
-KNOWN_REPORT_ISSUES: list[Exclusion] = [
-    Exclusion("report-template-runtime-error",
-              "report --template DIR whose report.html.j2 raises while rendering ({{ 1 / 0 }}, a sandbox-refused "
-              "range) is an internal error (exit 1) instead of exit 2 'template error: ...' "
-              "(render/report/html.py catches only jinja2's TemplateError)",
-              lambda o, check: (_internal(o, check) and o.case.command == "report"
-                                and o.case.files.get("tpl/report.html.j2") in RAISING_TEMPLATES)),
-    Exclusion("report-regime-map-int-limits",
-              "report with γ, γ* or γ*_peak above ~1e6 J/FLOP (e.g. --e-tok '1e20 J/token') is an internal error: "
-              "render/charts.py regime_map_svg sets axis limits 10 ** ceil(...) as Python ints, which matplotlib "
-              "cannot check (TypeError: ufunc 'isfinite' not supported)",
-              lambda o, check: (_internal(o, check) and o.case.command == "report"
-                                and "ufunc 'isfinite' not supported" in o.stderr)),
-    Exclusion("report-template-css-not-utf8",
-              "report --template DIR with a report.css that is not UTF-8 is an internal error (UnicodeDecodeError in "
-              "render/report/templates.py stylesheet) instead of exit 2 naming the file",
-              lambda o, check: (_internal(o, check) and o.case.command == "report" and "UnicodeDecodeError" in o.stderr
-                                and _not_utf8(o.case.files.get("tpl/report.css")))),
-]
+# Failures in the report area once excluded here by name; all fixed (tests/test_report.py has their cases).
+KNOWN_REPORT_ISSUES: list[Exclusion] = []
 
 
 def _not_utf8(blob: bytes | None) -> bool:

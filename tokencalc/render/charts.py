@@ -258,8 +258,8 @@ def regime_figure(gamma: float | None, gamma_star: float | None, gamma_star_peak
 
     pj = 1e12  # axes in pJ/FLOP: readable tick labels
     xs = [gs * pj for gs, _ in points] + [gamma * pj]
-    lo = 10 ** math.floor(math.log10(min(xs)) - 0.5)
-    hi = 10 ** math.ceil(math.log10(max(xs)) + 0.5)
+    lo = 10.0 ** math.floor(math.log10(min(xs)) - 0.5)  # floats: matplotlib cannot check huge ints
+    hi = 10.0 ** math.ceil(math.log10(max(xs)) + 0.5)
     fig = _figure(3.1, 0.1, 0.5, 0.14, 0.97)
     ax = fig.add_subplot()
     ax.set_xscale("log")

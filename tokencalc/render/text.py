@@ -14,7 +14,6 @@ from enum import Enum
 from typing import Any, Callable
 
 from ..core import Result
-from . import humanize as H
 from .latex import to_latex
 from .summary import finding, summary_rows
 

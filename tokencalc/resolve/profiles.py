@@ -8,10 +8,8 @@ engine never sees raw text.
 
 from __future__ import annotations
 
-import datetime as _dt
 import difflib
 import hashlib
-import math
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache

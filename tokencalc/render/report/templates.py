@@ -82,7 +82,10 @@ def environment(folder: Path) -> Any:
 def stylesheet(folder: Path) -> str:
     own = folder / STYLESHEET
     path = own if own.is_file() and inside(own, folder) else templates_dir() / STYLESHEET
-    return path.read_text(encoding="utf-8")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ReportError(f"--template: {path} is not UTF-8 text (a stylesheet must be)") from None
 
 
 _SYMBOL = re.compile(r"(?<![A-Za-z])(K|c|e|P|γ\*|γ|η|Φ|Q̇)_(eff|tok|IT|peak|facility|ref|K|E|P|c|e)\b")
