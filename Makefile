@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO_REPORT ?= tokencalc-default-report.html
 
-.PHONY: demo test fuzz install bench clean
+.PHONY: demo test fuzz install bench validate clean
 FUZZ_CASES ?= 10000
 
 $(BIN)/python:
@@ -41,6 +41,9 @@ bench: $(VENV)/.installed   # every figure quoted in closing notes
 	$(BIN)/python bench/bench_compare.py
 	$(BIN)/python bench/bench_mc.py
 	$(BIN)/python bench/bench_report.py
+
+validate: $(VENV)/.installed   # the serving model against ML.ENERGY v3 (DATA=<folder> to point elsewhere)
+	MLENERGY_DATA=$(DATA) $(BIN)/python bench/validate_mlenergy.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

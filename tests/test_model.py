@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokencalc.core import Inputs, Lever, classify, compose, estimate, roofline
+from tokencalc.core import Inputs, Lever, classify, compose, estimate
+from tokencalc.core.serving import Architecture, Device, decode_step
 
 pos = st.floats(min_value=1e-3, max_value=1e3, allow_nan=False, allow_infinity=False)
 
@@ -129,11 +130,19 @@ def test_peak_fallback_is_labelled():
     assert any("upper bound" in n for n in res.notes)
 
 
-def test_roofline_memory_bound_small_batch():
-    per_dev, t_c, t_m = roofline(peak=989.4e12, bandwidth=3.35e12, c_tok=1.4e10, batch=1, context=2048,
-                                 weight_bytes=16e9, kv_bytes_per_token=131072)
-    assert t_m > t_c  # batch-1 decode moves the weights for one token
-    assert per_dev == pytest.approx(1 / t_m, rel=1e-12)
+def _arch_8b(kv: float = 131072) -> Architecture:
+    # a dense 8B-class model in BF16: 16 GB of weights; c_tok given directly below
+    return Architecture(active_params=8e9, total_params=8e9, bytes_per_param=2.0, n_layers=32, d_attn=4096,
+                        kv_bytes_per_token=kv, d_model=4096)
+
+
+def test_serving_model_memory_bound_small_batch():
+    dev = Device(peak_flops=989.4e12, hbm_bandwidth=3.35e12, hbm_capacity=80e9, tdp=700.0,
+                 compute_efficiency=1.0, memory_efficiency=1.0, step_overhead_s=0.0, sequence_overhead_s=0.0)
+    s = decode_step(_arch_8b(), dev, 1, 2048, c_tok=1.4e10)
+    assert s.t_memory > s.t_compute and s.limiter == "memory"  # batch-1 decode moves the weights for one token
+    assert s.throughput_per_device == pytest.approx(1 / s.t_memory, rel=1e-12)
+    assert s.t_memory == pytest.approx((16e9 + 2048 * 131072) / 3.35e12, rel=1e-12)
     res = estimate(Inputs(devices=1, peak_flops=989.4e12, hbm_bandwidth=3.35e12, c_tok=1.4e10, batch_size=1,
                           context_length=2048, weight_bytes=16e9, kv_bytes_per_token=131072,
                           kernel_efficiency=0.5, e_tok=0.2, p_it=1e3))
@@ -143,10 +152,12 @@ def test_roofline_memory_bound_small_batch():
     assert any("Memory bandwidth, not FLOPs" in n for n in res.notes)
 
 
-def test_roofline_large_batch_is_compute_limited():
-    per_dev, t_c, t_m = roofline(peak=1e15, bandwidth=3e12, c_tok=1.4e10, batch=4096, context=128,
-                                 weight_bytes=16e9, kv_bytes_per_token=1e3)
-    assert t_c > t_m and per_dev == pytest.approx(1e15 / 1.4e10, rel=1e-12)
+def test_serving_model_large_batch_is_compute_limited():
+    dev = Device(peak_flops=1e15, hbm_bandwidth=3e12, hbm_capacity=1e12, tdp=700.0, compute_efficiency=1.0,
+                 memory_efficiency=1.0, step_overhead_s=0.0, sequence_overhead_s=0.0)
+    s = decode_step(_arch_8b(kv=1e3), dev, 4096, 128, c_tok=1.4e10)
+    assert s.t_compute > s.t_memory and s.limiter == "compute"
+    assert s.throughput_per_device == pytest.approx(1e15 / 1.4e10, rel=1e-12)
 
 
 def test_c_tok_from_architecture():
@@ -221,7 +232,9 @@ def test_long_context_lever_not_counted_at_short_context():
 
 
 def test_availability_scales_k_eff_when_memory_bandwidth_limits_it(cli):
-    args = ["estimate", "--workload", "llama-3.1-8b", "--hardware", "h100-sxm", "--devices", "8", "-f", "json"]
+    # The serving model at batch 8 (memory-bound decode), not the workload's measured curve.
+    args = ["estimate", "--workload", "llama-3.1-8b", "--hardware", "h100-sxm", "--devices", "8", "-f", "json",
+            "--operating-point", "modeled", "--batch", "8"]
     full = cli(*args).json()
     half = cli(*args, "--availability", "0.5").json()
     assert full["k_eff_limited_by"] == "memory bandwidth"
@@ -238,11 +251,11 @@ def test_availability_scales_k_eff_in_every_regime():
 
 
 def test_one_phase_levers_compose_per_phase_not_per_lever(cli):
-    # s = 0.3; PagedAttention (decode, e 0.5) and KV eviction (decode, e 0.73):
-    # 1/Φ_e = 0.3 + 0.7 × 0.5 × 0.73 = 0.5555, not Π[1 − s(1 − f)] = 0.527
+    # s = 0.3; PagedAttention (decode, e 0.5) and DiffAdapt (decode, e 0.776; neither acts on bytes):
+    # 1/Φ_e = 0.3 + 0.7 × 0.5 × 0.776 = 0.5716, not Π[s + (1 − s) f] = 0.548
     r = cli("estimate", "--workload", "llama-3.1-70b", "--set", "workload.operating_point.prefill_share=0.3",
-            "--lever", "pagedattention", "--lever", "kv-eviction", "-f", "json").json()
-    assert 1 / r["phi_e"] == pytest.approx(0.3 + 0.7 * 0.5 * 0.73, rel=1e-12)
+            "--lever", "pagedattention", "--lever", "diffadapt", "-f", "json").json()
+    assert 1 / r["phi_e"] == pytest.approx(0.3 + 0.7 * 0.5 * 0.776, rel=1e-12)
 
 
 def test_phase_composition_identity():

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from tokencalc.resolve import schema as S
 
 from . import logs, profiles as P, specs, values as V
-from .case import PREEXISTING, Arg
+from .case import Arg
 
 PATH_JUNK = ["", " ", "/dev/null", "/dev/zero", "missing.toml", "a" * 300, ".", "prof", "nofolder/x", "\x1b[2J"]
 
@@ -239,6 +239,11 @@ def _calibrate_strategies() -> dict[str, Callable[[Context], st.SearchStrategy[A
         "name": lambda ctx: valued("--name", V.plain_text(30)),
         "gpu": lambda ctx: repeated("--gpu", ints(0, 8, ["-1", "x", "99999999999999999999"])),
         "check": file_arg("--check", "check.md", st.sampled_from([b"", b"# x\n"])),
+        # `profiles import-mlenergy`: leaderboard model ids and task ids, and ones that are not
+        "model": lambda ctx: repeated("--model", V.mixed(st.sampled_from(
+            ["meta-llama/Llama-3.1-8B-Instruct", "acme/Tiny-7B-Instruct"]), st.sampled_from(["", "x", "ünï", "-"]))),
+        "task": lambda ctx: valued("--task", V.mixed(st.sampled_from(["lm-arena-chat", "gpqa"]),
+                                                     st.sampled_from(["", "nope", "../x"]))),
     }
 
 

@@ -41,7 +41,8 @@ CLOSED_FORM: dict[str, tuple[int, str]] = {
 }
 
 SOLVABLE = ("p_it", "p_facility", "pue", "devices", "e_tok", "c_tok", "k_eff", "throughput_per_device",
-            "kernel_efficiency", "availability", "peak_flops", "device_power", "cooling_capacity", "it_overhead")
+            "kernel_efficiency", "availability", "peak_flops", "device_power", "cooling_capacity", "it_overhead",
+            "context_length", "batch_size")  # the last two move the operating point (core/operating.py)
 
 NOT_MEANINGFUL = {
     "utilization": "U multiplies the realized rate after the min(): it scales output but never moves the crossover",
@@ -96,7 +97,6 @@ def check_key(key: str) -> str:
     Raises:
         InputError: unknown key (with a suggestion) or a key that cannot move the crossover.
     """
-    from ..resolve.profiles import suggest
 
     k = key.strip().lower().replace("-", "_")
     if k in SOLVABLE:

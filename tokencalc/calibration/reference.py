@@ -22,7 +22,8 @@ from ..resolve.scenario import Request, flag_text, resolve
 MEASURED_BLANK = {
     "devices": None, "throughput_per_device": None, "throughput_basis": None, "e_tok": None, "e_tok_basis": None,
     "device_power": None, "k_eff": None, "kernel_efficiency": None, "availability": None, "utilization": None,
-    "e_tok_boundary": "accelerator",
+    "e_tok_boundary": "accelerator", "curves": (),
+    "operating_point": "measured",  # the estimators read measurements, never the serving model
 }
 
 

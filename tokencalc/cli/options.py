@@ -22,6 +22,7 @@ PANEL_CORE = "Core inputs (override the scenario)"
 PANEL_PROFILES = "Profiles"
 
 _CHOICES = {k: f.choices for k, f in S.CORE.items() if f.choices}
+ALIASES = {"batch_size": ("--batch",)}  # short spellings users type (--batch 64)
 
 
 def _core_param(key: str, spec: S.Field) -> inspect.Parameter:
@@ -34,7 +35,8 @@ def _core_param(key: str, spec: S.Field) -> inspect.Parameter:
     typ: Any = Optional[str]
     if spec.type == "int":
         typ = Optional[int]
-    ann = Annotated[typ, typer.Option(flag, help=help_text, rich_help_panel=PANEL_CORE, show_default=False)]
+    ann = Annotated[typ, typer.Option(flag, *ALIASES.get(key, ()), help=help_text, rich_help_panel=PANEL_CORE,
+                                      show_default=False)]
     return inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ann)
 
 

@@ -1,4 +1,4 @@
-"""`tokencalc profiles list|show|validate` and `tokencalc schema KIND`."""
+"""`tokencalc profiles list|show|validate|docs|import-mlenergy` and `tokencalc schema KIND`."""
 
 from __future__ import annotations
 
@@ -119,6 +119,32 @@ def docs(
     sys.stderr.write(f"wrote {output}\n")
 
 
+def import_mlenergy(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="the ML.ENERGY Leaderboard's data folder (index.json and one <task>.json per task)", show_default=False)],
+    model: Annotated[List[str], typer.Option("--model", help="model_id as the leaderboard writes it, e.g. meta-llama/Llama-3.1-8B-Instruct (repeatable)", show_default=False)],
+    task: Annotated[str, typer.Option("--task", help="leaderboard task id")] = "lm-arena-chat",
+    gpu: Annotated[Optional[List[str]], typer.Option("--gpu", help="only this GPU: H100 or B200 (repeatable; default all)", show_default=False)] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write here instead of stdout (atomically)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing --output file")] = False,
+) -> None:
+    """Measured operating curves from the ML.ENERGY Leaderboard's data files, as workload TOML.
+
+    Writes `[measured]` (accelerator boundary, output tokens) and one `[[measured.curve]]` row per
+    configuration: per-device throughput and power (the leaderboard's figures cover all num_gpus of a
+    replica), batch = avg_batch_size, itl = median ITL, with a `[sources]` entry for `measured.curve`.
+    """
+    from ..calibration.mlenergy import import_curves, to_toml
+
+    text = to_toml(import_curves(folder, model, task=task, gpus=gpu))
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from ..fileio import write_atomic
+
+    write_atomic(output, text, force=force, flag="--output")
+    sys.stderr.write(f"tokencalc: wrote {output}\n")
+
+
 def schema_(kind: Annotated[Kind, typer.Argument(help="profile kind", show_default=False)]) -> None:
     """Print the JSON Schema of a profile kind (for editor validation of TOML profiles, e.g. taplo)."""
     sys.stdout.write(json.dumps(S.json_schema(kind.value), indent=2, ensure_ascii=False) + "\n")
@@ -126,11 +152,12 @@ def schema_(kind: Annotated[Kind, typer.Argument(help="profile kind", show_defau
 
 def register(app: typer.Typer) -> None:
     """Add the `profiles` group and `schema` to the app."""
-    group = typer.Typer(help="Browse and check hardware, facility, workload, lever and scenario profiles.",
+    group = typer.Typer(help="Browse, check and import hardware, facility, workload, lever and scenario profiles.",
                         no_args_is_help=True, rich_markup_mode=None)
     app.add_typer(group, name="profiles")
     group.command("list")(list_)
     group.command("show")(show)
     group.command("validate")(validate)
     group.command("docs")(docs)
+    group.command("import-mlenergy")(import_mlenergy)
     app.command("schema")(schema_)

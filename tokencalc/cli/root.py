@@ -44,7 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sensitivity": ("sensitivity", "Rank the ranged inputs by how far each one alone moves the token rate (or --metric): each input at its low and at its high end, every other input at its mode."),
     "calibrate": ("calibrate", "Measured power logs + token counts -> measured e_tok, realized K_eff, eta_K, eta_E and U."),
     "measure": ("measure", "Run CMD while sampling NVML board power, then report like `calibrate`."),
-    "profiles": ("profiles", "Browse and check hardware, facility, workload, lever and scenario profiles."),
+    "profiles": ("profiles", "Browse, check and import hardware, facility, workload, lever and scenario profiles."),
     "schema": ("profiles", "Print the JSON Schema of a profile kind (for editor validation of TOML profiles, e.g. taplo)."),
 }
 

@@ -7,7 +7,8 @@ calibrate) evaluates through :func:`evaluate`.
 
 from .classify import LABELS, binding_code, classify, label
 from .derive import DERIVATIONS, Derivation, derive, kaplan_c_tok
-from .engine import RATE_FIELDS, evaluate, roofline
+from .engine import RATE_FIELDS, evaluate
+from .opmodel import model_of as serving_model
 from .estimate import SCHEMA, Result, estimate, plain
 from .inputs import DEFAULT_TOLERANCE, Inputs, Lever, Origin, Provenance, with_values
 from .levers import LeverStatus, compose, factors, gate
@@ -15,5 +16,5 @@ from .levers import LeverStatus, compose, factors, gate
 __all__ = [
     "DEFAULT_TOLERANCE", "DERIVATIONS", "LABELS", "RATE_FIELDS", "SCHEMA", "Derivation", "Inputs", "Lever",
     "LeverStatus", "Origin", "Provenance", "Result", "binding_code", "classify", "compose", "derive", "estimate",
-    "evaluate", "factors", "gate", "kaplan_c_tok", "label", "plain", "roofline", "with_values",
+    "evaluate", "factors", "gate", "kaplan_c_tok", "label", "plain", "serving_model", "with_values",
 ]

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .arith import known, maximum, minimum
+from .arith import known, minimum
 from .classify import binding_code
-from .derive import derive
+from .derive import BY_TARGET, derive
 from .inputs import Inputs
 from .levers import LeverStatus, factors, gate
+from .operating import settle
+from .opmodel import model_of, step_at
 
 # The Inputs fields that enter the ceilings, the rate, energy, cost or emissions
 # (others only feed reported ratios, such as η_E, or the lever gate).
@@ -28,23 +30,23 @@ RATE_FIELDS = frozenset({
     "context_length", "batch_size", "devices_per_replica", "weight_bytes", "kv_bytes_per_token", "hbm_bandwidth",
     "e_tok", "device_power", "it_overhead", "p_facility", "pue", "p_it", "cooling_capacity", "utilization",
     "electricity_price", "carbon_intensity", "horizon", "prefill_share", "binding_tolerance",
+    # the serving model's (a modeled K_eff and e_tok, docs/model.md §4.3)
+    "active_params", "total_params", "bytes_per_param", "n_layers", "d_attn", "d_model", "n_experts",
+    "experts_per_token", "expert_params", "hbm_capacity", "idle_power", "interconnect_bandwidth", "tdp",
+    "input_tokens", "input_output_ratio", "server_power_per_device", "serving_compute_efficiency",
+    "serving_memory_efficiency", "serving_step_overhead", "serving_sequence_overhead", "serving_collective_latency",
+    "serving_power_base", "serving_power_compute", "serving_power_memory",
 })
 GATE_FIELDS = frozenset({"tpot_slo", "tpot_measured", "quality"})
 
 
-def roofline(peak: Any, bandwidth: Any, c_tok: Any, batch: Any, context: Any, weight_bytes: Any,
-             kv_bytes_per_token: Any, devices_per_replica: Any = 1, efficiency: Any = 1.0) -> tuple[Any, Any, Any]:
-    """Roofline decode step of one replica (docs/model.md §4).
-
-    A decode step of batch B at context n moves W + B·kv(n) bytes and does B·c_tok FLOPs.
-
-    Returns:
-        (tokens/s per device, compute step time, memory step time).
-    """
-    t_compute = batch * c_tok / (devices_per_replica * peak * efficiency)
-    t_memory = (weight_bytes + batch * kv_bytes_per_token * context) / (devices_per_replica * bandwidth)
-    per_device = batch / maximum(t_compute, t_memory) / devices_per_replica
-    return per_device, t_compute, t_memory
+def _step(d: Inputs, c_tok: Any) -> Any:
+    """The serving model's decode step at the inputs' batch (None when it cannot run, or when measurements
+    only were asked for: `operating_point = "measured"`); the bound K_eff and the power model read it."""
+    if d.operating_point == "measured" or d.batch_size is None:
+        return None
+    model = model_of(d, c_tok)
+    return None if model is None else step_at(d, model, d.batch_size, c_tok)
 
 
 def evaluate(inp: Inputs, statuses: list[LeverStatus] | None = None,
@@ -59,11 +61,13 @@ def evaluate(inp: Inputs, statuses: list[LeverStatus] | None = None,
     Returns:
         Engine keys -> values (None where the inputs do not determine them).
     """
+    inp = settle(inp)  # the operating point first: every command evaluates at the same one
     if statuses is None:
         statuses = gate(inp)
     d, derived = derive(inp)
     f_c, f_e = factors(statuses, d.prefill_share, lever_values)
-    r: dict[str, Any] = {"derived": derived, "inputs": d, "phi_c": 1.0 / f_c, "phi_e": 1.0 / f_e}
+    r: dict[str, Any] = {"derived": derived, "inputs": d, "phi_c": 1.0 / f_c, "phi_e": 1.0 / f_e,
+                         "operating_point": inp.op}
     r.update(_compute(d, f_c, "c_tok" in derived))
     r.update(_energy(d, r, f_e))
     r.update(_power(d))
@@ -72,60 +76,76 @@ def evaluate(inp: Inputs, statuses: list[LeverStatus] | None = None,
 
 
 def _compute(d: Inputs, f_c: Any, from_architecture: bool) -> dict[str, Any]:
-    """c_tok and K_eff: given, realized, modeled (capped by the roofline), or peak."""
+    """c_tok and K_eff: given, realized, modeled (the serving model's decode step), or peak."""
     n, c_base = d.devices, d.c_tok
     k_peak = n * d.peak_flops if known(n, d.peak_flops) else None
-    eff = d.kernel_efficiency if d.kernel_efficiency is not None else 1.0
     avail = d.availability if d.availability is not None else 1.0
-    roof = None
-    if known(d.peak_flops, d.hbm_bandwidth, c_base, d.batch_size, d.context_length, d.weight_bytes,
-             d.kv_bytes_per_token):
-        per_dev, t_c, t_m = roofline(d.peak_flops, d.hbm_bandwidth, c_base, d.batch_size, d.context_length,
-                                     d.weight_bytes, d.kv_bytes_per_token, d.devices_per_replica or 1, eff)
-        roof = {"per_device": per_dev, "t_compute": t_c, "t_memory": t_m}
+    step = _step(d, c_base)
+    k_step = n * step.throughput_per_device * c_base if step is not None and n is not None else None
     k_eff, convention = None, None
     if d.k_eff is not None:
         k_eff, convention = d.k_eff, "given"
     elif known(d.throughput_per_device, n, c_base):
         # Availability is the share of installed devices serving: it scales K_eff in every regime.
-        k_eff, convention = n * d.throughput_per_device * c_base * avail, "realized"
-    elif k_peak is not None and (roof is not None or d.kernel_efficiency is not None or d.availability is not None):
-        bound = k_peak * eff
-        if roof is not None:
-            bound = minimum(bound, n * roof["per_device"] * c_base)
-        k_eff, convention = bound * avail, "modeled"
+        k_eff, convention = n * d.throughput_per_device * c_base * avail, _throughput_convention(d)
+    elif k_step is not None:
+        k_eff, convention = k_step * avail, "modeled"
+    elif k_peak is not None and (d.kernel_efficiency is not None or d.availability is not None):
+        eff = d.kernel_efficiency if d.kernel_efficiency is not None else 1.0
+        k_eff, convention = k_peak * eff * avail, "modeled"
     elif k_peak is not None:
         k_eff, convention = k_peak, "peak"
     return {
         "c_tok_base": c_base, "c_tok_origin": (None if c_base is None else "architecture" if from_architecture
                                                else "given"),
         "c_tok": None if c_base is None else c_base * f_c,
-        "k_peak": k_peak, "roofline": roof, "k_eff": k_eff, "k_eff_convention": convention,
-        "k_eff_roofline": n * roof["per_device"] * c_base if roof is not None and n is not None else None,
+        "k_peak": k_peak, "serving": step, "roofline": _roofline_view(step), "k_eff": k_eff,
+        "k_eff_convention": convention, "k_eff_roofline": k_step,
     }
+
+
+def _roofline_view(step: Any) -> dict[str, Any] | None:
+    """The step's terms under the keys notes and reports read (per device rate, compute and memory time)."""
+    if step is None:
+        return None
+    return {"per_device": step.throughput_per_device, "t_compute": step.t_compute, "t_memory": step.t_memory,
+            "limiter": step.limiter}
+
+
+def _throughput_convention(d: Inputs) -> str:
+    """"modeled" when the token rate per device is the serving model's (core/operating.py), else "realized"."""
+    p = d.provenance.get("throughput_per_device")
+    return "modeled" if p is not None and p.origin.layer == "derived" and (p.origin.rule or "").startswith(
+        "serving model") else "realized"
 
 
 def _energy(d: Inputs, r: dict[str, Any], f_e: Any) -> dict[str, Any]:
     """e_tok at its boundary (given or modeled), at IT before levers, and at IT after levers (the power ceiling's)."""
     n, c_base, k_eff = d.devices, r["c_tok_base"], r["k_eff"]
     e_at, origin = d.e_tok, ("given" if d.e_tok is not None else None)
+    b, kappa = d.e_tok_boundary, d.it_overhead
+    step = r["serving"]
     if e_at is None and known(d.device_power, k_eff, n, c_base):
         e_at, origin = d.device_power / (k_eff / (n * c_base)), "modeled"
-    b = d.e_tok_boundary
+    elif e_at is None and d.device_power is None and step is not None and known(step.device_power, k_eff, n, c_base):
+        # The device power model, at the accelerator boundary, over the rate per device K_eff implies.
+        e_at, origin, b = step.device_power / (k_eff / (n * c_base)), "modeled", "accelerator"
+        if kappa is None and known(d.server_power_per_device, d.tdp):
+            kappa = BY_TARGET["it_overhead"].compute(d)
     e_it = e_acc = None
     if e_at is not None:
         if b == "it":
             e_it = e_at
         elif b == "facility":
             e_it = e_at / d.pue if d.pue is not None else None
-        elif d.it_overhead is not None:
-            e_it = e_at * d.it_overhead
+        elif kappa is not None:
+            e_it = e_at * kappa
         if b == "accelerator":
             e_acc = e_at
-        elif b == "it" and d.it_overhead is not None:
-            e_acc = e_it / d.it_overhead
+        elif b == "it" and kappa is not None:
+            e_acc = e_it / kappa
     return {"e_tok_at_boundary": e_at, "e_tok_origin": origin, "e_tok_accelerator": e_acc, "e_tok_it": e_it,
-            "e_tok": None if e_it is None else e_it * f_e}
+            "e_tok": None if e_it is None else e_it * f_e, "e_tok_boundary": b, "it_overhead_used": kappa}
 
 
 def _power(d: Inputs) -> dict[str, Any]:

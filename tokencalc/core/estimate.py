@@ -15,6 +15,7 @@ from .derive import provenance as derived_provenance
 from .engine import evaluate
 from .inputs import Inputs, Provenance
 from .levers import LeverStatus, gate
+from .operating import settle
 
 SCHEMA = "tokencalc.estimate/1"
 
@@ -58,6 +59,8 @@ class Result:
         out["levers"] = [{"id": s.id, "name": s.name, "counted": s.counted, "reason": s.reason,
                           "c_tok_factor": s.c_tok_factor, "e_tok_factor": s.e_tok_factor,
                           "confidence": s.confidence, "phase": s.phase} for s in self.levers]
+        op = self.engine.get("operating_point")
+        out["operating_point"] = op.to_json() if op is not None else None
         out["notes"] = list(self.notes)
         out["warnings"] = list(self.warnings)
         return out
@@ -75,6 +78,7 @@ def plain(v: Any) -> Any:
 
 def estimate(inp: Inputs) -> Result:
     """Evaluate one operating point with its lever gate, notes and provenance."""
+    inp = settle(inp)
     statuses = gate(inp)
     try:
         r = evaluate(inp, statuses)
@@ -138,15 +142,23 @@ def sanity(inp: Inputs, r: dict[str, Any]) -> list[str]:
 
 def limited_by(r: dict[str, Any]) -> str | None:
     """Why K_eff is below peak: memory bandwidth or kernel efficiency (modeled), or 'peak (upper bound)'."""
-    conv, roof = r["k_eff_convention"], r["roofline"]
+    conv, roof, op = r["k_eff_convention"], r["roofline"], r.get("operating_point")
+    if conv == "modeled" and op is not None and op.source == "modeled" and op.limiter is not None:
+        return OP_LIMITS[op.limiter]
     if conv == "modeled":
         return "memory bandwidth" if roof is not None and roof["t_memory"] > roof["t_compute"] else "kernel efficiency"
     return "peak (upper bound)" if conv == "peak" else None
 
 
+# What limits a modeled decode step, in the words of `k_eff_limited_by`.
+OP_LIMITS = {"memory": "memory bandwidth", "compute": "kernel efficiency", "interconnect": "interconnect",
+             "overhead": "per-step overhead"}
+
+
 def notes(inp: Inputs, r: dict[str, Any], statuses: list[LeverStatus]) -> list[str]:
     """What was assumed, converted or could not be computed, and why."""
     out = list(inp.resolution_notes)
+    out += _operating_notes(r.get("operating_point"))
     out += _compute_notes(r)
     out += _energy_notes(r["inputs"], r)
     out += _power_notes(inp, r)
@@ -167,6 +179,23 @@ def notes(inp: Inputs, r: dict[str, Any], statuses: list[LeverStatus]) -> list[s
     return out
 
 
+def _operating_notes(op: Any) -> list[str]:
+    """Where the operating point comes from, in one line, then what its search or curve said."""
+    if op is None or op.source == "measured" and op.chosen_by == "workload" and op.itl_s is None:
+        return list(op.notes) if op is not None else []
+    parts = [f"batch {op.batch_size:g}" if op.batch_size is not None else None,
+             f"ITL {op.itl_s * 1e3:.3g} ms" if op.itl_s is not None else None,
+             f"TTFT {op.ttft_s * 1e3:.3g} ms" if op.ttft_s is not None else None,
+             f"{op.throughput_per_device:.4g} token/s per device" if op.throughput_per_device is not None else None,
+             f"{op.device_power:.4g} W per device" if op.device_power is not None else None]
+    what = {"modeled": "modeled by the serving model (docs/model.md §4.3)", "interpolated":
+            "interpolated between measured batches", "measured": "measured"}[op.source]
+    head = f"Operating point {what}: " + ", ".join(p for p in parts if p) + "."
+    if op.limiter:
+        head = head[:-1] + f"; the decode step is {op.limiter}-limited."
+    return [head, *op.notes]
+
+
 def _regime(b: str) -> str:
     return "balanced" if b == "balanced" else f"{b}-bound"
 
@@ -177,8 +206,10 @@ def _compute_notes(r: dict[str, Any]) -> list[str]:
     if conv == "peak":
         out.append("No realized throughput, K_eff or efficiency given: K_eff is the peak (an upper bound); "
                    "give --throughput-per-device or --kernel-efficiency for the realized convention.")
+    elif conv == "modeled" and r.get("operating_point") is not None and r["operating_point"].source == "modeled":
+        out.append("K_eff is modeled: N x the serving model's token rate per device x c_tok, not measured.")
     elif conv == "modeled":
-        out.append("K_eff is modeled (N x peak x efficiency" + (", capped by the roofline decode bound)"
+        out.append("K_eff is modeled (N x peak x efficiency" + (", the serving model's decode step at this batch)"
                                                                  if roof is not None else ")") + ", not measured.")
         if roof is not None and roof["t_memory"] > roof["t_compute"]:
             out.append(f"Memory bandwidth, not FLOPs, limits K_eff: a decode step needs {roof['t_memory'] * 1e3:.3g} "
@@ -190,7 +221,7 @@ def _compute_notes(r: dict[str, Any]) -> list[str]:
     elif r["c_tok_origin"] == "architecture":
         out.append("c_tok from the architecture: 2·N_active + 2·n_layers·n_ctx·d_attn (Kaplan et al. 2020).")
     if r["e_tok_origin"] == "modeled":
-        out.append("e_tok is modeled: device power / realized token rate per device.")
+        out.append("e_tok is modeled: device power / token rate per device at the operating point.")
     return out
 
 

@@ -63,7 +63,7 @@ ESTIMATE: tuple[OutputField, ...] = (
     _F("emissions_kg_co2e", "emissions", "kgCO2e", "Emissions"),
     _F("k_eff_convention", "k_eff_convention", "", "K_eff convention"),
     _F("k_eff_limited_by", None, "", "K_eff limited by"),
-    _F("k_eff_roofline_flop_per_s", "k_eff_roofline", "FLOP/s", "Roofline decode bound on K_eff"),
+    _F("k_eff_roofline_flop_per_s", "k_eff_roofline", "FLOP/s", "Serving-model bound on K_eff (decode step)"),
     _F("conventions_disagree", None, "", "Conventions disagree"),
     _F("binding_tolerance", "tolerance", "1", "Balanced band"),
     _F("ceiling_ratio", "ceiling_ratio", "1", "Q̇_K / Q̇_P"),

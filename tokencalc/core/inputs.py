@@ -9,7 +9,10 @@ back: analysis code asks `origin.kind == "workload"`, reports print `origin.text
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .curves import Curve
 
 DEFAULT_TOLERANCE = 0.01
 
@@ -103,6 +106,9 @@ class Lever:
     source: str = ""
     precision: str | None = None
     min_context_length: int | None = None
+    weight_bytes_factor: float = 1.0       # on bytes per weight a decode step reads (quantization)
+    kv_bytes_factor: float = 1.0           # on KV-cache bytes per token (eviction, MLA, compression)
+    through_serving: bool = False          # its byte factors act through the serving model (e_tok factor dropped)
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,23 @@ class Inputs:
     devices_per_replica: Any = None
     weight_bytes: Any = None               # B per replica (derived from total params x bytes per param)
     kv_bytes_per_token: Any = None
+    d_model: Any = None                    # hidden size (tensor-parallel all-reduce width)
+    n_experts: Any = None                  # routed experts per MoE layer
+    experts_per_token: Any = None          # routed experts each token uses
+    expert_params: Any = None              # params of ONE routed expert, summed over the MoE layers
     hbm_bandwidth: Any = None
+    hbm_capacity: Any = None               # B per device
+    idle_power: Any = None                 # W per device, board idle (accelerator boundary)
+    interconnect_bandwidth: Any = None     # B/s per device (NVLink total, as published)
+    # per-hardware serving-model parameters (hardware [serving], fitted; docs/model.md §4.3)
+    serving_compute_efficiency: Any = None
+    serving_memory_efficiency: Any = None
+    serving_step_overhead: Any = None      # s per decode step
+    serving_sequence_overhead: Any = None  # s per sequence and decode step
+    serving_collective_latency: Any = None  # s per all-reduce
+    serving_power_base: Any = None         # power model coefficients, shares of TDP
+    serving_power_compute: Any = None
+    serving_power_memory: Any = None
     tdp: Any = None
     server_power_per_device: Any = None
     prefill_share: Any = None
@@ -158,9 +180,17 @@ class Inputs:
     quality: dict[str, tuple[float, float | None]] = field(default_factory=dict)
     tpot_slo: Any = None
     tpot_measured: Any = None
+    curves: tuple[Curve, ...] = ()         # the workload's measured operating curves (each carries its source)
+    ttft_slo: Any = None                   # s
+    input_tokens: Any = None               # prompt tokens per request (prefill)
+    objective: str | None = None           # batch search: "tokens" (default) or "energy"
+    operating_point: str | None = None     # "auto" (default), "measured" or "modeled"
     levers: tuple[Lever, ...] = ()
     allow_operating_point_shift: bool = False
     whole_token_levers: bool = False       # one-phase levers count on the whole token when the split is unknown
+    # the operating point (core/operating.py): settled once, at the top of every evaluation
+    settled: bool = False
+    op: Any = None
     # bookkeeping
     scenario: str | None = None
     scenario_name: str | None = None
@@ -183,10 +213,28 @@ class Inputs:
         return f"{self.scenario_name}, modified by {', '.join(self.modified_by)}"
 
     @property
+    def serving(self) -> dict[str, Any]:
+        """The given serving-model parameters as `core.serving.Device` keyword arguments."""
+        return {dev: getattr(self, f) for f, dev in SERVING_PARAMS.items() if getattr(self, f) is not None}
+
+    @property
+    def serving_source(self) -> str | None:
+        """The source of the serving-model parameters (the first one given)."""
+        return next((self.provenance[f].source for f in SERVING_PARAMS if f in self.provenance), None)
+
+    @property
     def tolerance(self) -> Any:
         """The balanced band of the binding classifier."""
         return DEFAULT_TOLERANCE if self.binding_tolerance is None else self.binding_tolerance
 
+
+# Inputs field -> keyword of core.serving.Device
+SERVING_PARAMS = {
+    "serving_compute_efficiency": "compute_efficiency", "serving_memory_efficiency": "memory_efficiency",
+    "serving_step_overhead": "step_overhead_s", "serving_sequence_overhead": "sequence_overhead_s",
+    "serving_collective_latency": "collective_latency_s", "serving_power_base": "power_base",
+    "serving_power_compute": "power_compute", "serving_power_memory": "power_memory",
+}
 
 FIELD_NAMES = frozenset(Inputs.__dataclass_fields__)  # type: ignore[attr-defined]
 

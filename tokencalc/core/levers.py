@@ -12,7 +12,7 @@ lever factors; every command goes through it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping
 
 from .arith import known, product
@@ -73,8 +73,28 @@ def factors(statuses: Iterable[LeverStatus], prefill_share: Any,
 
 
 def gate(inp: Inputs) -> list[LeverStatus]:
-    """Decide for each lever whether it preserves the operating point (q*, s*)."""
+    """Decide for each lever whether it preserves the operating point (q*, s*).
+
+    At the settled operating point (core/operating.py): its ITL is the TPOT the latency check reads.
+    """
+    from .operating import settle  # operating builds on the byte half of this gate (gate_bytes)
+
+    inp = settle(inp)
     return [_gate_one(inp, lv) for lv in inp.levers]
+
+
+def gate_bytes(inp: Inputs) -> tuple[Any, Any]:
+    """(weight bytes factor, KV bytes factor): the products over the levers that count on quality,
+    precision and context (latency is checked once the operating point is found) and act on decode."""
+    free = replace(inp, tpot_slo=None, whole_token_levers=True)  # bytes act on the decode step: no split needed
+    w: Any = 1.0
+    kv: Any = 1.0
+    for lv in inp.levers:
+        if (lv.weight_bytes_factor == 1.0 and lv.kv_bytes_factor == 1.0) or lv.phase == "prefill":
+            continue
+        if _gate_one(free, lv).counted:
+            w, kv = w * lv.weight_bytes_factor, kv * lv.kv_bytes_factor
+    return w, kv
 
 
 def _gate_one(inp: Inputs, lv: Lever) -> LeverStatus:
@@ -93,9 +113,16 @@ def _gate_one(inp: Inputs, lv: Lever) -> LeverStatus:
     if lv.min_context_length is not None and inp.context_length is None:
         caveats.append(f"holds from {lv.min_context_length:,} tokens of context; context length unknown, not checked")
     caveats += latency_caveats
+    if lv.through_serving:
+        caveats.append(f"acts through the serving model (bytes per weight x{lv.weight_bytes_factor:g}, KV bytes "
+                       f"x{lv.kv_bytes_factor:g}); its e_tok factor is not applied on top")
     if why_fc:
         caveats.append(why_fc)
-    if lv.phase != "both" and inp.prefill_share is None:
+    if lv.through_serving and lv.phase != "both" and inp.prefill_share is None:
+        caveats.append(f"its other factors are {lv.phase}-only and the workload declares no prefill/decode split: "
+                       "not applied")
+        fc, fe = 1.0, 1.0
+    elif lv.phase != "both" and inp.prefill_share is None:
         if not inp.whole_token_levers:
             return _status(inp, lv, False, f"not counted: it acts on the {lv.phase} phase only and the workload "
                            "declares no prefill/decode split (set workload.operating_point.prefill_share, or count "

@@ -232,6 +232,7 @@ def _figures(p: P.Profile) -> list[tuple[str, str]]:
                     ("boundary / token basis", f"{plain(g('measured.e_tok_boundary'))} / {plain(g('measured.token_basis'))}"),
                     ("measured on", f"{plain(g('measured.hardware'))}, batch {plain(g('measured.batch_size'))}"),
                     ("conditions", plain(g("measured.conditions")))]
+        out += _curve_figures(p)
     elif p.kind == "lever":
         out = [("phase", plain(g("phase", "both"))), ("c_tok factor", plain(g("c_tok_factor", 1.0))),
                ("e_tok factor", plain(g("e_tok_factor", 1.0))), ("latency factor", plain(g("latency_factor"))),
@@ -244,6 +245,20 @@ def _figures(p: P.Profile) -> list[tuple[str, str]]:
         out += [(k, _ranged(p, k, lambda x, k=k: _core_value(k, x))) for k in core]
         out += [(f"override {k}", _raw_text(v)) for k, v in sorted(_flat(p.raw.get("override", {})))]
     return [(label, value) for label, value in out if value not in ("—", "— / —")]
+
+
+def _curve_figures(p: P.Profile) -> list[tuple[str, str]]:
+    """One line per measured operating curve: its batches, best rate and lowest J/token (docs/model.md §12)."""
+    from ..resolve.curves import curves_of
+
+    out = []
+    for c in curves_of(p):
+        lo, hi = c.batch_range
+        label = f"measured curve: {c.devices_per_replica} × {c.hardware}" + (f", {c.precision}" if c.precision else "")
+        out.append((label, f"{len(c.points)} batches {_num(lo)}–{_num(hi)}; up to "
+                           f"{_num(max(x.throughput_per_device for x in c.points))} token/s per device; "
+                           f"{j_per_token(min(x.j_per_token for x in c.points))} at best ({c.boundary})"))
+    return out
 
 
 def _ranged(p: P.Profile, key: str, fmt: Any) -> str:

@@ -22,7 +22,10 @@ COLUMNS = (
     ("J/token (IT)", "e_tok_j_per_token"),
     ("Tokens", "tokens_total"),
     ("Facility energy", "energy_facility_j"),
+    ("Operating point", "operating_point"),
 )
+# The operating point's figures as flat CSV columns (JSON has the whole object).
+OP_CSV = ("batch_size", "itl_s", "throughput_per_device_tokens_per_s", "device_power_w", "source")
 
 
 def relative_header(mode: str) -> str:
@@ -40,7 +43,18 @@ def cell(key: str, value: Any) -> str:
     """One humanised cell."""
     if F.is_binding_label(key):
         return value or "unknown"
+    if key == "operating_point":
+        return operating_cell(value)
     return H.quantity(value, F.field(key).unit)
+
+
+def operating_cell(op: dict[str, Any] | None) -> str:
+    """"batch 512, ITL 47.5 ms, interpolated": the operating point of a row, with where it comes from."""
+    if not op:
+        return "—"
+    parts = [f"batch {op['batch_size']:,.0f}" if op.get("batch_size") is not None else None,
+             f"ITL {H.ms(op['itl_s'])}" if op.get("itl_s") is not None else None, op.get("source")]
+    return ", ".join(p for p in parts if p)
 
 
 MC_HEADERS = ("P(power-bound)", "Rate P5–P95")
@@ -80,7 +94,7 @@ def to_csv(comparison: Comparison) -> str:
     w = csv.writer(buf, lineterminator="\n")
     mc_keys = ["mc_p_power_bound", "mc_token_rate_tokens_per_s_p5", "mc_token_rate_tokens_per_s_p50",
                "mc_token_rate_tokens_per_s_p95"] if _has_mc(rows) else []
-    w.writerow(keys + ["relative_to", "levers_counted"] + mc_keys)
+    w.writerow(keys + ["relative_to", "levers_counted"] + [f"operating_point_{k}" for k in OP_CSV] + mc_keys)
     for r in rows:
         v = r.values()
         extra = []
@@ -89,8 +103,14 @@ def to_csv(comparison: Comparison) -> str:
             extra = [r.mc.p_power_bound if r.mc is not None else None] + [q.get(p) for p in ("p5", "p50", "p95")]
         w.writerow(["" if v.get(k) is None else (repr(v[k]) if isinstance(v[k], float) else v[k]) for k in keys]
                    + [mode, ";".join(s.id for s in r.result.levers if s.counted)]
+                   + _op_csv(v.get("operating_point"))
                    + ["" if x is None else repr(float(x)) for x in extra])
     return buf.getvalue()
+
+
+def _op_csv(op: dict[str, Any] | None) -> list[Any]:
+    vals = [None if not op else op.get(k) for k in OP_CSV]
+    return ["" if x is None else (repr(float(x)) if isinstance(x, (int, float)) else x) for x in vals]
 
 
 def to_markdown(comparison: Comparison) -> str:

@@ -49,8 +49,8 @@ def lines(solved: Solved) -> list[tuple[str, str | None]]:
     out: list[tuple[str, str | None]] = [(f"{scenario or 'scenario'}: solve for {sol.key} (γ = γ*)", "bold"),
                                          (message(sol), "bold" if sol.exists else "bold yellow")]
     now = "not set" if sol.current is None else fmt(sol.current, sol.unit)
-    out.append((f"  now:       {sol.key} = {now} -> {sol.binding_now or 'unknown'}-bound (realized K_eff convention)",
-                None))
+    regime = {"balanced": "balanced", None: "unknown"}.get(sol.binding_now, f"{sol.binding_now}-bound")
+    out.append((f"  now:       {sol.key} = {now} -> {regime} (the reported K_eff convention)", None))
     if sol.exists:
         si_unit = "" if sol.unit == "1" else " " + sol.unit
         c = sol.check

@@ -11,6 +11,7 @@ from typing import Any
 from ..core import Result
 from ..units import factor
 from . import humanize as H
+from .operating import SOURCE_LABELS, operating_rows
 from .summary import finding
 
 
@@ -19,7 +20,11 @@ def estimate_renderable(result: Result, title: str | None = None) -> Group:
     v = result.values
     style = {"power": "bold yellow", "compute": "bold cyan", "balanced": "bold green"}.get(v["binding"] or "", "bold red")
     parts: list[Any] = [Text(title or result.inputs.title or v["scenario"] or "estimate", style="bold"),
-                        Text(finding(result), style=style), _ceilings(v), _crossover(v), _inputs(v), _horizon(v)]
+                        Text(finding(result), style=style), _ceilings(v), _crossover(v), _inputs(v)]
+    op = result.engine.get("operating_point")
+    if op is not None:
+        parts.append(operating_table(op))
+    parts.append(_horizon(v))
     if result.levers:
         parts.append(_levers(result))
     if result.warnings:
@@ -85,6 +90,17 @@ def _inputs(v: dict[str, Any]) -> Table:
     for r in rows:
         i.add_row(*r)
     return i
+
+
+def operating_table(op: Any) -> Table:
+    """The operating point: where it comes from (measured, interpolated, modeled) and its figures."""
+    t = Table(title=f"Operating point: {SOURCE_LABELS.get(op.source, op.source)}", box=box.SIMPLE,
+              title_justify="left", show_header=False)
+    t.add_column("")
+    t.add_column("", justify="right")
+    for label, value in operating_rows(op)[1:]:
+        t.add_row(label, value)
+    return t
 
 
 def _horizon(v: dict[str, Any]) -> Table:

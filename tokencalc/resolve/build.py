@@ -14,6 +14,7 @@ from ..core.inputs import FIELD_NAMES, Inputs, Lever, Origin, Provenance
 from ..errors import InputError
 from ..units import factor
 from . import schema as S
+from .curves import curves_of
 from .fields import EXCLUSIVE, PROFILE_FIELDS, flag_of, si_unit
 from .profiles import Profile, coerce_text, leaf_value
 
@@ -95,7 +96,7 @@ def build(flags: dict[str, str], scen: Profile | None, hw: Profile | None, fac: 
         throughput_basis=measured if "throughput_per_device" in from_workload else None,
         peak_table=dict(hw.table("peak_flops")) if hw is not None else {},
         hardware=hw.id if hw is not None else None,
-        levers=tuple(_lever(lp) for lp in levers), quality=_quality(wl),
+        levers=tuple(_lever(lp) for lp in levers), quality=_quality(wl), curves=curves_of(wl),
         scenario=(scen.id if scen is not None and scen.id != "(flags)" else ("bare" if bare else None)),
         scenario_name=(scen.name if scen is not None and scen.id != "(flags)" else None),
         resolution_notes=tuple(_transfer_note(wl, hw, _from_wl(v))),
@@ -152,7 +153,8 @@ def _lever(lp: Profile) -> Lever:
                  e_tok_factor=lp.get("e_tok_factor", 1.0), latency_factor=lp.get("latency_factor", 1.0),
                  quality_delta=lp.table("quality_delta"), confidence=lp.get("confidence"),
                  source=source_text(lp, "c_tok_factor"), precision=lp.get("precision"),
-                 min_context_length=lp.get("min_context_length"))
+                 min_context_length=lp.get("min_context_length"),
+                 weight_bytes_factor=lp.get("weight_bytes_factor", 1.0), kv_bytes_factor=lp.get("kv_bytes_factor", 1.0))
 
 
 def _quality(wl: Profile | None) -> dict[str, tuple[float, float | None]]:

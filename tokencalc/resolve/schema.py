@@ -17,6 +17,8 @@ BOUNDARIES = ("accelerator", "node", "it", "facility")
 TOKEN_BASES = ("output", "total")
 PHASES = ("prefill", "decode", "both")
 CONFIDENCE = ("replicated", "single-source", "developer-report")
+OBJECTIVES = ("tokens", "energy")
+OPERATING_POINTS = ("auto", "measured", "modeled")
 
 
 @dataclass(frozen=True)
@@ -58,13 +60,28 @@ class MapOf:
 
 
 @dataclass(frozen=True)
+class ArrayOf:
+    """An array of tables (`[[measured.curve]]`): rows sharing one Table spec.
+
+    Every row needs the `required` keys; rows with equal `group` keys must differ in `distinct`.
+    Values are stored under `<path>.<row index>.<key>`; errors name `<path>[<row index>].<key>`.
+    """
+
+    item: Table
+    help: str = ""
+    required: tuple[str, ...] = ()
+    group: tuple[str, ...] = ()
+    distinct: str | None = None
+
+
+@dataclass(frozen=True)
 class Free:
     """A free-form table validated elsewhere (scenario `[override]`, `[trajectory]`, `[sources]`)."""
 
     help: str = ""
 
 
-Spec = Union[Field, Table, MapOf, Free]
+Spec = Union[Field, Table, MapOf, ArrayOf, Free]
 
 
 def Q(dim: str, help: str, **kw) -> Field:  # noqa: N802 - reads like a type in the tables below
@@ -110,6 +127,17 @@ CORE: dict[str, Field] = {
     "token_basis": Field("str", "which tokens are counted: output only, or input + output", choices=TOKEN_BASES),
     "input_output_ratio": Q("dimensionless", "input tokens per output token, to convert between token bases", min=0.0, example="2"),
     "binding_tolerance": Q("dimensionless", "relative gap under which the two ceilings are called balanced", min=0.0, max=1.0, max_open=True, example="0.01"),
+    # The operating point (docs/model.md §4.3): what the workload declares, or what the SLO search picks.
+    "batch_size": Q("dimensionless", "concurrent sequences per replica, a mean as measured (fixes the batch; "
+                                     "otherwise an SLO picks it)", min=1.0, example="64"),
+    "context_length": Field("int", "context length in tokens at the operating point", min=1),
+    "devices_per_replica": Field("int", "devices one model replica spans (tensor parallel; expert parallel for MoE)", min=1),
+    "input_tokens": Field("int", "prompt tokens per request (prefill: TTFT)", min=1),
+    "tpot_slo": Q("time", "time-per-output-token SLO (ITL): the batch search keeps ITL within it", **POSITIVE, example="50 ms"),
+    "ttft_slo": Q("time", "time-to-first-token SLO: the batch search keeps TTFT within it", **POSITIVE, example="1 s"),
+    "objective": Field("str", "what the batch search optimises under the SLO", choices=OBJECTIVES),
+    "operating_point": Field("str", "where the operating point comes from: measurements where they exist (auto), "
+                                    "measurements only, or the serving model only", choices=OPERATING_POINTS),
 }
 
 HARDWARE: dict[str, Spec] = {
@@ -123,6 +151,21 @@ HARDWARE: dict[str, Spec] = {
     "peak_flops": MapOf(Q("compute_rate", "dense peak per device", **POSITIVE, example="989.4 TFLOP/s"),
                         "dense peak throughput per device by precision", key_help="precision"),
     "server_power_per_device": Q("power", "server (node) power per device incl. host CPUs, NICs, fans", **POSITIVE, example="1275 W"),
+    "idle_power": Q("power", "board power at idle (the serving model's power floor)", **POSITIVE, example="70 W"),
+    "interconnect_bandwidth": Q("bandwidth", "device-to-device bandwidth per device (NVLink total, as published)",
+                                **POSITIVE, example="900 GB/s"),
+    "serving": Table({
+        "compute_efficiency": Q("dimensionless", "share of dense peak the serving GEMMs reach", **FRACTION, example="0.6"),
+        "memory_efficiency": Q("dimensionless", "share of HBM bandwidth the weight and KV streams reach", **FRACTION,
+                               example="0.85"),
+        "step_overhead": Q("time", "fixed time per decode step (scheduling, launches)", min=0.0, example="2 ms"),
+        "sequence_overhead": Q("time", "time per sequence and decode step (sampling, bookkeeping)", min=0.0,
+                               example="50 us"),
+        "collective_latency": Q("time", "latency of one all-reduce across the replica", min=0.0, example="70 us"),
+        "power_base": Q("dimensionless", "power model: share of TDP at zero activity", example="0.45"),
+        "power_compute": Q("dimensionless", "power model: share of TDP per unit of compute activity", example="0.9"),
+        "power_memory": Q("dimensionless", "power model: share of TDP per unit of memory activity", example="0.25"),
+    }, "serving-model parameters fitted per hardware (docs/model.md §4.3)"),
 }
 
 FACILITY: dict[str, Spec] = {
@@ -137,6 +180,21 @@ FACILITY: dict[str, Spec] = {
     "carbon_intensity": CORE["carbon_intensity"],
 }
 
+# One measured point of an operating curve (`[[measured.curve]]`), per device, at [measured]'s boundary.
+CURVE_ROW = Table({
+    "hardware": Field("str", "hardware id the row was measured on"),
+    "devices_per_replica": Field("int", "devices one replica spans in the measurement", min=1),
+    "precision": Field("str", "operating precision of the measurement (bf16, fp8, fp4, ...); absent: unstated"),
+    "batch_size": Q("dimensionless", "batch: concurrent sequences per replica (a measured mean may be fractional)",
+                    **POSITIVE, example="63.9"),
+    "throughput_per_device": Q("token_rate", "measured token rate per device at this batch", **POSITIVE,
+                               example="1520 token/s"),
+    "device_power": Q("power", "measured power per device at this batch (at measured.e_tok_boundary)", **POSITIVE,
+                      example="610 W"),
+    "itl": Q("time", "measured inter-token latency at this batch (median)", **POSITIVE, example="38 ms"),
+}, "one measured point of an operating curve")
+CURVE_REQUIRED = ("hardware", "devices_per_replica", "batch_size", "throughput_per_device", "device_power", "itl")
+
 WORKLOAD: dict[str, Spec] = {
     **COMMON,
     "model": Table({
@@ -147,6 +205,11 @@ WORKLOAD: dict[str, Spec] = {
         "n_layers": Field("int", "transformer layers", min=1),
         "d_attn": Field("int", "attention width (heads x head dim)", min=1),
         "kv_bytes_per_token": Q("bytes_per_token", "KV-cache bytes per token of context", **POSITIVE, example="2.62 MB/token"),
+        "d_model": Field("int", "hidden size (width of the tensor-parallel all-reduce)", min=1),
+        "n_experts": Field("int", "routed experts per MoE layer", min=1),
+        "experts_per_token": Field("int", "routed experts each token uses", min=1),
+        "expert_params": Q("dimensionless", "parameters of ONE routed expert, summed over all MoE layers", **POSITIVE,
+                           example="2.55e9"),
         "bytes_per_param": Q("bytes", "bytes per weight at the operating precision", **POSITIVE, example="2 B"),
         "c_tok": CORE["c_tok"],
     }, "architecture"),
@@ -181,6 +244,9 @@ WORKLOAD: dict[str, Spec] = {
         "batch_size": Field("int", "batch size of the measurement", min=1),
         "context_length": Field("int", "context length of the measurement", min=1),
         "conditions": Field("str", "serving stack and measurement conditions"),
+        "curve": ArrayOf(CURVE_ROW, "measured operating curves: one row per measured batch (boundary and token basis "
+                         "from [measured]); docs/model.md §12", required=CURVE_REQUIRED,
+                         group=("hardware", "devices_per_replica", "precision"), distinct="batch_size"),
         "provenance": Free("machine-written provenance (calibrate): input hashes, window, tool version"),
     }, "measurements at the operating point"),
 }
@@ -192,6 +258,10 @@ LEVER: dict[str, Spec] = {
     "c_tok_factor": Q("dimensionless", "multiplier on c_tok (< 1 improves)", **POSITIVE, example="0.5"),
     "e_tok_factor": Q("dimensionless", "multiplier on e_tok (< 1 improves)", **POSITIVE, example="0.5"),
     "latency_factor": Q("dimensionless", "multiplier on TPOT (> 1 is slower)", **POSITIVE, example="1.0"),
+    "weight_bytes_factor": Q("dimensionless", "multiplier on the bytes per weight a decode step reads (quantization; "
+                                              "the serving model reads fewer bytes)", **POSITIVE, example="0.25"),
+    "kv_bytes_factor": Q("dimensionless", "multiplier on the KV-cache bytes per token (eviction, compression)",
+                         **POSITIVE, example="0.5"),
     "quality_delta": MapOf(Q("dimensionless", "score change in points (negative = loss)"),
                            "declared quality change by benchmark", key_help="benchmark"),
     "confidence": Field("str", "strength of evidence", choices=CONFIDENCE),
@@ -235,6 +305,8 @@ def leaf(kind: str, dotted: str) -> Field | None:
             spec = spec.fields[part]
         elif isinstance(spec, MapOf):
             spec = spec.item
+        elif isinstance(spec, ArrayOf) and part.isdigit():  # a row index
+            spec = spec.item
         else:
             return None
     return spec if isinstance(spec, Field) else None
@@ -249,6 +321,9 @@ def json_schema(kind: str) -> dict:
                     "properties": {k: conv(v) for k, v in spec.fields.items()}}
         if isinstance(spec, MapOf):
             return {"type": "object", "description": spec.help, "additionalProperties": conv(spec.item)}
+        if isinstance(spec, ArrayOf):
+            return {"type": "array", "description": spec.help,
+                    "items": {**conv(spec.item), "required": list(spec.required)}}
         if isinstance(spec, Free):
             return {"type": "object", "description": spec.help}
         out: dict = {"description": spec.help}

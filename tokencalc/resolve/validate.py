@@ -71,6 +71,8 @@ def leaf_keys(fields: dict[str, S.Spec], prefix: str = "") -> list[str]:
             out += leaf_keys(spec.fields, path + ".")
         elif isinstance(spec, S.MapOf):
             out.append(path + ".<" + spec.key_help + ">")
+        elif isinstance(spec, S.ArrayOf):
+            out += leaf_keys(spec.item.fields, path + "[].")
         else:
             out.append(path)
     return out
@@ -123,10 +125,52 @@ def _one(spec: S.Spec, v: Any, path: str, file: str, values: dict, ranges: dict)
         for name, item in v.items():
             _one(spec.item, item, f"{path}.{name}", file, values, ranges)
         return
+    if isinstance(spec, S.ArrayOf):
+        _rows(spec, v, path, file, values)
+        return
     value, rng = leaf_value(spec, v, file, path)
     values[path] = value
     if rng is not None:
         ranges[path] = rng
+
+
+def _rows(spec: S.ArrayOf, v: Any, path: str, file: str, values: dict) -> None:
+    """An array of tables: each row walked like a table, then `check_rows`; stored as `<path>.<i>.<key>`."""
+    if not isinstance(v, list) or not all(isinstance(r, dict) for r in v):
+        raise ProfileError(f"{path} in {file}: expected an array of tables [[{path}]], got {_show(v)}")
+    rows = []
+    for i, row in enumerate(v):
+        got: dict[str, Any] = {}
+        ranges: dict[str, Range] = {}
+        _walk(spec.item.fields, row, f"{path}[{i}].", file, got, ranges)
+        if ranges:  # a measured point is one reading, not an uncertain input
+            raise ProfileError(f"{next(iter(ranges))} in {file}: expected a value (a measured point), got a range")
+        rows.append({k[len(f"{path}[{i}]."):]: x for k, x in got.items()})
+    check_rows(spec, rows, path, file)
+    for i, row in enumerate(rows):
+        values.update({f"{path}.{i}.{k}": x for k, x in row.items()})
+
+
+def check_rows(spec: S.ArrayOf, rows: list[dict[str, Any]], path: str, file: str) -> None:
+    """Every row has the required keys; rows of one group differ in the distinct key.
+
+    Raises:
+        ProfileError: naming the file, the row index and the key.
+    """
+    seen: dict[tuple, int] = {}
+    for i, row in enumerate(rows):
+        missing = [k for k in spec.required if k not in row]
+        if missing:
+            raise ProfileError(f"{path}[{i}].{missing[0]} in {file}: missing (every row needs "
+                               f"{', '.join(spec.required)})")
+        if spec.distinct is None:
+            continue
+        key = (*(row.get(g) for g in spec.group), row[spec.distinct])
+        if key in seen:
+            group = ", ".join(f"{g} {row.get(g)!r}" for g in spec.group)
+            raise ProfileError(f"{path}[{i}].{spec.distinct} in {file}: {row[spec.distinct]:g} repeats row "
+                               f"{seen[key]} of the same {group}")
+        seen[key] = i
 
 
 def _show(v: Any) -> str:

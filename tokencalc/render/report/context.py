@@ -200,6 +200,10 @@ def operating_point(resolved: Any, result: Any) -> dict[str, Any]:
         if key == "tpot":
             slo = inp.tpot_slo if inp.tpot_slo is not None else slo
             measured = inp.tpot_measured if inp.tpot_measured is not None else measured
+            op = result.engine.get("operating_point") if result is not None else None
+            if op is not None and op.itl_s is not None:  # the ITL at the operating point, labelled by its source
+                measured = op.itl_s
+                label += f" ({op.source})"
         if slo is not None or measured is not None:
             service.append({"label": label, "slo": H.ms(slo), "measured": H.ms(measured)})
     conditions = [
@@ -214,6 +218,15 @@ def operating_point(resolved: Any, result: Any) -> dict[str, Any]:
         ("Token basis", inp.token_basis),
         ("e_tok accounting boundary (as given)", inp.e_tok_boundary),
     ]
+    op = result.engine.get("operating_point") if result is not None else None
+    if op is not None:
+        from ..operating import operating_rows
+
+        conditions = [c for c in conditions if c[0] not in ("Batch size (per replica)", "Context length",
+                                                            "Devices per replica")]
+        conditions += [(f"Operating point: {label[0].lower() + label[1:] if label[1:2].islower() else label}" if i
+                        else "Operating point", value)
+                       for i, (label, value) in enumerate(operating_rows(op))]
     if wl is not None:
         for key, label in (("measured.hardware", "Measured on"), ("measured.batch_size", "Measured at batch"),
                            ("measured.context_length", "Measured at context"),
