@@ -155,3 +155,12 @@ def test_solve_for_context_length_finds_where_power_starts_to_bind(cli):
     for ctx, regime in ((int(x * 0.1), "compute"), (int(x * 2.5), "power")):  # within 1 % it is balanced
         at = cli("estimate", *base, "--context-length", str(ctx), "-f", "json").json()
         assert at["binding"] == regime
+
+
+def test_an_slo_failure_names_only_what_fails(cli):
+    r = cli("estimate", "--workload", "llama-3.1-8b", "--devices", "8", "--ttft-slo", "1 ms", "--input-tokens", "2000",
+            "--operating-point", "modeled")
+    assert r.code == 2 and "TTFT of a 2,000-token prompt" in r.err and "ITL" not in r.err
+    big = cli("estimate", "--workload", "deepseek-v3", "--hardware", "h100-sxm", "--devices", "64",
+              "--devices-per-replica", "8", "--tpot-slo", "50 ms")
+    assert big.code == 2 and "does not fit" in big.err and "devices per replica would do" in big.err

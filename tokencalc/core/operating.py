@@ -197,11 +197,16 @@ def _search(inp: Inputs, curve: Any, model: Any) -> tuple[Any, str]:
 
 def _infeasible(inp: Inputs, curve: Any, model: Any) -> str:
     p = point_at(inp, curve, model, 1.0, strict=False)
+    if model is not None and known(p.max_batch) and p.max_batch < 1:
+        from .serving import check_fits
+
+        check_fits(model[0], model[1], replica(inp), 1, inp.context_length)  # raises: needs, has, devices
     parts = []
-    if inp.tpot_slo is not None and p.itl is not None:
+    if inp.tpot_slo is not None and p.itl is not None and p.itl > inp.tpot_slo:
         parts.append(f"at batch 1 the ITL is {_ms(p.itl)} against a TPOT SLO of {_ms(inp.tpot_slo)}")
-    if inp.ttft_slo is not None and p.ttft is not None:
-        parts.append(f"the TTFT is {_ms(p.ttft)} against an SLO of {_ms(inp.ttft_slo)}")
+    if inp.ttft_slo is not None and p.ttft is not None and p.ttft > inp.ttft_slo:
+        parts.append(f"the TTFT of a {inp.input_tokens:,.0f}-token prompt is {_ms(p.ttft)} against an SLO of "
+                     f"{_ms(inp.ttft_slo)}")
     if known(p.max_batch) and p.max_batch < 1:
         parts.append("not even one sequence's KV cache fits beside the weights")
     return ("no batch meets the latency SLO: " + "; ".join(parts or ["nothing is feasible"])
