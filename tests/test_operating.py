@@ -164,3 +164,9 @@ def test_an_slo_failure_names_only_what_fails(cli):
     big = cli("estimate", "--workload", "deepseek-v3", "--hardware", "h100-sxm", "--devices", "64",
               "--devices-per-replica", "8", "--tpot-slo", "50 ms")
     assert big.code == 2 and "does not fit" in big.err and "devices per replica would do" in big.err
+
+
+def test_a_sweep_over_context_at_a_measured_point_runs(cli):
+    """An array of contexts at a measured point once asked the one-point memory note for a truth value."""
+    r = cli("sweep", "h200-server-8x", "--vary", "context_length=129176,4096,281,128", "-f", "json")
+    assert r.code == 0, r.err

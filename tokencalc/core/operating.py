@@ -263,8 +263,9 @@ def _described(inp: Inputs) -> OperatingPoint | None:
 
 def _memory_note(source: str, batch: Any, inp: Inputs, required: Any, capacity: Any) -> tuple[str, ...]:
     """A measured batch the memory model says cannot fit: the measurement's sequences held less context."""
-    if source == "modeled" or is_array(batch) or not known(batch, required, capacity, inp.context_length):
-        return ()
+    if source == "modeled" or not known(batch, required, capacity, inp.context_length) or any(
+            is_array(x) for x in (batch, required, capacity, inp.context_length)):
+        return ()  # a note is for one point; a sweep's points carry their figures
     if required <= capacity:
         return ()
     return (f"The measurement ran at batch {batch:,.0f}; at the workload's context of {inp.context_length:,.0f} "
