@@ -1,4 +1,4 @@
-"""`tokencalc profiles list|show|validate|docs|import-mlenergy` and `tokencalc schema KIND`."""
+"""`tokencalc profiles list|show|validate|docs|import-mlenergy|new` and `tokencalc schema KIND`."""
 
 from __future__ import annotations
 
@@ -109,14 +109,7 @@ def docs(
             sys.stderr.write(f"tokencalc: {check} is out of date; regenerate with `tokencalc profiles docs -o {check} --force`\n")
             raise typer.Exit(1)
         return
-    text = render_markdown()
-    if output is None:
-        sys.stdout.write(text)
-        return
-    from ..fileio import write_atomic
-
-    write_atomic(output, text, force=force, flag="--output")
-    sys.stderr.write(f"wrote {output}\n")
+    emit(render_markdown(), output, force)
 
 
 def import_mlenergy(
@@ -135,14 +128,24 @@ def import_mlenergy(
     """
     from ..calibration.mlenergy import import_curves, to_toml
 
-    text = to_toml(import_curves(folder, model, task=task, gpus=gpu))
-    if output is None:
-        sys.stdout.write(text)
-        return
-    from ..fileio import write_atomic
+    emit(to_toml(import_curves(folder, model, task=task, gpus=gpu)), output, force)
 
-    write_atomic(output, text, force=force, flag="--output")
-    sys.stderr.write(f"tokencalc: wrote {output}\n")
+
+def new(
+    kind: Annotated[Kind, typer.Argument(help="profile kind (workload)", show_default=False)],
+    from_config: Annotated[Path, typer.Option("--from-config", help="a Hugging Face config.json to derive the architecture from", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="the workload profile to write (atomically)", show_default=False)],
+    force: Annotated[bool, typer.Option("--force", help="replace an existing --output file")] = False,
+    name: Annotated[Optional[str], typer.Option("--name", help="model name for the profile (default: from the config)")] = None,
+) -> None:
+    """Write a new profile: a workload from a Hugging Face config.json (parameters, KV bytes, arithmetic as comments)."""
+    from ..errors import InputError
+    from ..resolve.hfconfig import new_workload
+
+    if kind is not Kind.workload:
+        raise InputError(f"profiles new {kind.value}: only `workload --from-config` is supported")
+    arch = new_workload(from_config, output, force=force, name=name)
+    sys.stderr.write(f"tokencalc: wrote {output} ({arch.active:.3g} active of {arch.total:.3g} parameters)\n")
 
 
 def schema_(kind: Annotated[Kind, typer.Argument(help="profile kind", show_default=False)]) -> None:
@@ -160,4 +163,16 @@ def register(app: typer.Typer) -> None:
     group.command("validate")(validate)
     group.command("docs")(docs)
     group.command("import-mlenergy")(import_mlenergy)
+    group.command("new")(new)
     app.command("schema")(schema_)
+
+
+def emit(text: str, output: Optional[Path], force: bool) -> None:
+    """`text` on stdout, or atomically to `output` (never over an existing file without --force)."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from ..fileio import write_atomic
+
+    write_atomic(output, text, force=force, flag="--output")
+    sys.stderr.write(f"tokencalc: wrote {output}\n")
