@@ -298,8 +298,9 @@ def calibrate(power_log: Any, **options: Any) -> CalibrateOutput:
     """Measured power logs + token counts -> measured e_tok, realized K_eff, η_K, η_E, U (`tokencalc calibrate`).
 
     Args:
-        power_log: a path or a list of paths (nvidia-smi CSV or DCGM scrapes).
-        **options: the calibrate flags' snake_case names (tokens, bench, token_basis, start, end, idle_power,
+        power_log: a path or a list of paths (nvidia-smi CSV or DCGM scrapes); None with `energy=`.
+        **options: the calibrate flags' snake_case names (energy — a serving stack's energy report instead
+            of power logs —, tokens, bench, token_basis, start, end, idle_power,
             idle_window, log_format, interval, utc_offset, no_counter, c_tok, workload, hardware, precision,
             sm_active_reference, profiles).
     """

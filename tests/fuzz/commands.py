@@ -23,6 +23,8 @@ WEIGHTS = {"estimate": 22, "project": 12, "compare": 9, "sweep": 12, "solve": 8,
            "calibrate": 14, "measure": 1, "profiles list": 2, "profiles show": 5, "profiles validate": 4,
            "profiles docs": 1, "schema": 1}
 REQUIRED = {"report": ["output"], "calibrate": ["power_log"], "sweep": ["vary"], "solve": ["for_"]}
+# A required input that has alternatives: calibrate reads a power log or a serving stack's energy report.
+ALTERNATIVES = {"calibrate": ["power_log", "energy"]}
 SHARED = {"hardware", "facility", "workload", "lever", "bare", "set_", "profiles", "whole_token", "allow_shift"}
 JSON_FORMATS = {"json": "stdout", "jsonl": "jsonl"}
 NOISE = [["--nope"], ["--format"], ["--", "x"], ["-f", "json", "-f", "table"], ["--set"], ["--vary=pue=1:2:3"],
@@ -135,9 +137,12 @@ def flags(draw, command: str, ctx: Context) -> Arg:
     """A subset of the command's flags: the required ones, up to four core inputs, a few others."""
     params = [p for p in parameters()[command] if p.param_type_name == "option"]
     core = [p for p in params if p.name in S.CORE]
-    other = [p for p in params if p.name not in S.CORE and p.name not in REQUIRED.get(command, [])
-             and p.name not in ("format", "fmt")]
-    chosen = [p for p in params if p.name in REQUIRED.get(command, [])
+    required = REQUIRED.get(command, [])
+    if command in ALTERNATIVES:
+        required = [draw(st.sampled_from(ALTERNATIVES[command]))]
+    other = [p for p in params if p.name not in S.CORE and p.name not in required
+             and p.name not in ALTERNATIVES.get(command, []) + ["format", "fmt"]]
+    chosen = [p for p in params if p.name in required
               and not (V.hostile_case() and draw(st.integers(0, 15)) == 0)]
     chosen += [p for p in params if p.name in ("format", "fmt") and draw(st.integers(0, 3))]
     if core:

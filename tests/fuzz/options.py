@@ -19,6 +19,12 @@ from . import logs, profiles as P, specs, values as V
 from .case import Arg
 
 PATH_JUNK = ["", " ", "/dev/null", "/dev/zero", "missing.toml", "a" * 300, ".", "prof", "nofolder/x", "\x1b[2J"]
+# `calibrate --energy`: the serving-stack report fixtures, and reports with broken values or no known format.
+ENERGY_REPORTS = st.sampled_from(
+    [f.read_bytes() for f in sorted((__import__("pathlib").Path(__file__).parent.parent / "data" / "energy").iterdir())]
+    + [b"{}", b"[]", b"\xff", b'{"gpu_energy_j": NaN, "total_output_tokens": 10, "energy_gpu_ids": [0]}',
+       b'{"steady_state_energy": -1, "steady_state_duration": 1, "steady_state_energy_per_token": 0, "num_gpus": 1}',
+       b'{"details": {"energy_mj": Infinity, "generated_tokens": 1}}', b'{"task": "x", "configurations": []}'])
 
 
 @dataclass
@@ -217,6 +223,7 @@ def _calibrate_strategies() -> dict[str, Callable[[Context], st.SearchStrategy[A
             st.sampled_from(["nan", "-5", "0", "1e400", "1.2e6 token", "12 W", "", "1e30", "inf"]))),
         "token_basis": choice("--token-basis", ["output", "total"]),
         "bench": file_arg("--bench", "bench.json", logs.bench()),
+        "energy": file_arg("--energy", "energy.json", ENERGY_REPORTS),
         "start": lambda ctx: valued("--start", WINDOW),
         "end": lambda ctx: valued("--end", WINDOW),
         "idle_power": lambda ctx: valued("--idle-power", V.field_text(power, "device_power")),
@@ -244,6 +251,10 @@ def _calibrate_strategies() -> dict[str, Callable[[Context], st.SearchStrategy[A
             ["meta-llama/Llama-3.1-8B-Instruct", "acme/Tiny-7B-Instruct"]), st.sampled_from(["", "x", "ünï", "-"]))),
         "task": lambda ctx: valued("--task", V.mixed(st.sampled_from(["lm-arena-chat", "gpqa"]),
                                                      st.sampled_from(["", "nope", "../x"]))),
+        # `profiles new workload --from-config`: the hfconfig fixtures, and configs that are not ones
+        "from_config": file_arg("--from-config", "config.json", st.sampled_from(
+            [f.read_bytes() for f in sorted((__import__("pathlib").Path(__file__).parent.parent / "data" / "hfconfig")
+                                            .iterdir())] + [b"{}", b"[]", b"\xff", b'{"hidden_size": 1e999}', b"{" * 5000])),
     }
 
 

@@ -22,6 +22,9 @@ Pure functions, no printing, no file writing. The modules, in the order
 - :mod:`.estimators`: :func:`calibrate` sums devices, subtracts idle power if asked
   (reported separately), and takes e_tok, realized K_eff, η_K, η_E from the core
   (docs/model.md §11), U from the SM activity;
+- :mod:`.energy`: instead of power logs, the energy reports serving stacks write (vLLM,
+  SGLang, TensorRT-LLM, TGI, an ML.ENERGY run), each recognised by its keys;
+  :mod:`.reported` turns one into the same result through the same estimators;
 - :mod:`.fragment`: the result as a workload profile with a ``[measured]`` table and
   provenance (text; the command writes it);
 - :mod:`.nvml`: NVML sampling while a command runs (`tokencalc measure`);
@@ -38,6 +41,7 @@ file and line.
 from .bench import Bench, read_bench, token_count
 from .clock import Clock, Window, parse_time, parse_utc_offset
 from .dcgm import DCGM_METRICS, parse_dcgm
+from .energy import FORMATS as ENERGY_FORMATS, EnergyReport, read_energy
 from .estimators import SCHEMA, calibrate, estimators
 from .fragment import profile_fragment
 from .integrate import GAP_FACTOR, DeviceResult, integrate_device, median_interval, trapezoid
@@ -49,10 +53,10 @@ from .samples import ENERGY, GPU_UTIL, POWER, SM_ACTIVE, Channel, Device, PowerL
 from .window import data_span, parse_idle_window, resolve_window
 
 __all__ = [
-    "DCGM_METRICS", "ENERGY", "GAP_FACTOR", "GPU_UTIL", "POWER", "SCHEMA", "SM_ACTIVE", "Bench", "Calibration",
-    "Channel", "Clock", "Device", "DeviceResult", "PowerLog", "Reference", "Window", "calibrate", "data_span",
+    "DCGM_METRICS", "ENERGY", "ENERGY_FORMATS", "GAP_FACTOR", "GPU_UTIL", "POWER", "SCHEMA", "SM_ACTIVE", "Bench", "Calibration",
+    "Channel", "Clock", "Device", "DeviceResult", "EnergyReport", "PowerLog", "Reference", "Window", "calibrate", "data_span",
     "estimators", "integrate_device", "median_interval", "merge_devices", "parse_dcgm", "parse_idle_window",
     "parse_nvidia_smi", "parse_nvsmi_timestamp", "parse_time", "parse_utc_offset", "profile_fragment",
-    "read_bench", "read_power_log", "resolve_reference", "resolve_window", "sha256_of", "sniff_format",
+    "read_bench", "read_energy", "read_power_log", "resolve_reference", "resolve_window", "sha256_of", "sniff_format",
     "token_count", "trapezoid",
 ]

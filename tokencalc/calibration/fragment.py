@@ -50,9 +50,12 @@ def _measured(result: dict[str, Any]) -> list[str]:
         f'e_tok = "{_g(result["e_tok_j_per_token"])} J/token"',
         'e_tok_boundary = "accelerator"',
         f"token_basis = {_toml_str(result['token_basis'])}",
-        f'throughput_per_device = "{_g(result["throughput_per_device_tokens_per_s"])} token/s"',
-        f'device_power = "{_g(result["mean_power_per_device_w"])} W"',
     ]
+    # An energy report without a duration or device count (TGI responses) has neither figure.
+    if result.get("throughput_per_device_tokens_per_s") is not None:
+        lines.append(f'throughput_per_device = "{_g(result["throughput_per_device_tokens_per_s"])} token/s"')
+    if result.get("mean_power_per_device_w") is not None:
+        lines.append(f'device_power = "{_g(result["mean_power_per_device_w"])} W"')
     u = result.get("utilization")
     if u is not None and u > 0:
         lines.append(f"utilization = {_g(u)}")
@@ -125,7 +128,9 @@ def profile_fragment(result: dict[str, Any], *, name: str, command: str) -> str:
 
 
 def _conditions(result: dict[str, Any]) -> str:
-    parts = [f"{result['devices']} device(s)", f"{result['duration_s']:.6g} s window ({result['window']['source']})",
+    devices = f"{result['devices']} device(s)" if result["devices"] is not None else "devices not reported"
+    dur = f"{result['duration_s']:.6g} s" if result["duration_s"] is not None else "unreported"
+    parts = [devices, f"{dur} window ({result['window']['source']})",
              f"energy by {result['energy_method']}", "board power (accelerator boundary)"]
     if result.get("precision"):
         parts.append(f"precision {result['precision']}")

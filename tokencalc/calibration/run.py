@@ -19,12 +19,14 @@ from typing import Any, Iterable, Sequence
 from ..errors import InputError
 from ..units import parse
 from ..version import __version__
-from .bench import Bench, read_bench, token_count
+from .bench import TOKEN_BASES, Bench, read_bench, token_count
 from .clock import Clock, Window
+from .energy import read_energy
 from .estimators import calibrate
 from .fragment import profile_fragment
 from .logs import merge_devices, read_power_log
 from .reference import Reference, resolve_reference
+from .reported import from_report
 from .samples import Device
 from .window import parse_idle_window, resolve_window
 
@@ -91,6 +93,27 @@ def _command_line(paths: list[PathLike], given: dict[str, Any], no_counter: bool
     return command + (" --no-counter" if no_counter else "")
 
 
+def _energy_run(energy: PathLike, paths: list[PathLike], given: dict[str, Any], *, token_basis: str,
+                idle_power: Any, ref_args: dict[str, Any]) -> Calibration:
+    """`calibrate --energy REPORT`: the report's energy, window, tokens and devices, through the same estimators."""
+    if paths:
+        raise InputError("give either --power-log or --energy, not both (one source of energy)")
+    for flag, value in given.items():
+        if value is not None and value is not False and not (flag == "log_format" and value == "auto"):
+            raise InputError(f"--{flag.replace('_', '-')} does not apply to --energy: the report gives its own "
+                             "window, token count and devices")
+    rep = read_energy(energy)
+    if token_basis not in TOKEN_BASES:
+        raise InputError(f"--token-basis: expected output or total, got {token_basis!r}")
+    ref = resolve_reference(**ref_args)
+    result = from_report(rep, token_basis, ref=ref, idle_power=quantity(idle_power, "power", "--idle-power"),
+                         tool_version=__version__)
+    shown = {"energy": energy, "token_basis": token_basis, "idle_power": idle_power,
+             **{k: v for k, v in ref_args.items() if k in ("c_tok", "workload", "hardware", "precision")}}
+    name = f"{rep.model_id} (measured)" if rep.model_id else "measured workload"
+    return Calibration(result, _command_line([], shown, False), name)
+
+
 def _file_inputs(logs: Iterable[Any], bench: Bench | None) -> list[dict[str, Any]]:
     out = [{"path": log.path, "format": log.format, "sha256": log.sha256} for log in logs]
     if bench is not None:
@@ -98,7 +121,8 @@ def _file_inputs(logs: Iterable[Any], bench: Bench | None) -> list[dict[str, Any
     return out
 
 
-def run(power_log: PathLike | Sequence[PathLike], *, tokens: str | int | None = None, bench: PathLike | None = None,
+def run(power_log: PathLike | Sequence[PathLike] | None = None, *, energy: PathLike | None = None,
+        tokens: str | int | None = None, bench: PathLike | None = None,
         token_basis: str = "output", start: str | None = None, end: str | None = None, idle_power: Any = None,
         idle_window: str | None = None, log_format: str = "auto", interval: Any = None, utc_offset: str | None = None,
         no_counter: bool = False, c_tok: Any = None, workload: str | None = None, hardware: str | None = None,
@@ -108,6 +132,8 @@ def run(power_log: PathLike | Sequence[PathLike], *, tokens: str | int | None = 
 
     Args:
         power_log: nvidia-smi CSV logs or DCGM exporter scrapes (one path or several; devices are summed).
+        energy: instead of power logs, a serving stack's energy report (vLLM, SGLang, TensorRT-LLM, TGI,
+            ML.ENERGY run; recognised by its keys, :mod:`.energy`): its energy, window, tokens and devices.
         tokens: tokens produced in the window, on `token_basis`.
         bench: a vLLM benchmark result JSON: the token count (and the window, from its date and duration).
         token_basis: "output" or "total" (input + output).
@@ -127,9 +153,15 @@ def run(power_log: PathLike | Sequence[PathLike], *, tokens: str | int | None = 
     Raises:
         TokencalcError: unreadable or malformed input (naming the file and line), conflicting options.
     """
-    paths = [power_log] if isinstance(power_log, (str, os.PathLike)) else list(power_log)
+    paths = [power_log] if isinstance(power_log, (str, os.PathLike)) else list(power_log or [])
+    ref_args = {"c_tok": c_tok, "workload": workload, "hardware": hardware, "precision": precision,
+                "sm_active_reference": sm_active_reference, "profiles": profiles}
+    if energy is not None:
+        given = {"tokens": tokens, "bench": bench, "start": start, "end": end, "idle_window": idle_window,
+                 "log_format": log_format, "interval": interval, "utc_offset": utc_offset, "no_counter": no_counter}
+        return _energy_run(energy, paths, given, token_basis=token_basis, idle_power=idle_power, ref_args=ref_args)
     if not paths:
-        raise InputError("--power-log: give at least one power log")
+        raise InputError("--power-log: give at least one power log (or --energy with a serving stack's report)")
     clock = Clock(utc_offset)
     step = quantity(interval, "time", "--interval")
     if step is not None and not step > 0:
@@ -142,8 +174,7 @@ def run(power_log: PathLike | Sequence[PathLike], *, tokens: str | int | None = 
     window = resolve_window(devices, clock, start=start, end=end, bench=b, warnings=warnings)
     idle_win = parse_idle_window(idle_window, devices, clock) if idle_window else None
     idle_w = quantity(idle_power, "power", "--idle-power")
-    ref = resolve_reference(c_tok=c_tok, workload=workload, hardware=hardware, precision=precision,
-                            sm_active_reference=sm_active_reference, profiles=profiles)
+    ref = resolve_reference(**ref_args)
     result = calibrate(devices, window, n_tokens, token_basis, clock=clock, ref=ref, idle_power=idle_w,
                        idle_window=idle_win, inputs=_file_inputs(logs, b), warnings=warnings, bench=b,
                        prefer_counter=not no_counter, tool_version=__version__)

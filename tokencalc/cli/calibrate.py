@@ -62,7 +62,8 @@ def register(app: typer.Typer) -> None:
 
 
 def calibrate(
-    power_log: Annotated[List[Path], typer.Option("--power-log", "-p", help="nvidia-smi CSV log or DCGM exporter scrapes (repeatable: one per node; devices are summed).", metavar="FILE")],
+    power_log: Annotated[Optional[List[Path]], typer.Option("--power-log", "-p", help="nvidia-smi CSV log or DCGM exporter scrapes (repeatable: one per node; devices are summed). Or give --energy.", metavar="FILE")] = None,
+    energy: Annotated[Optional[Path], typer.Option("--energy", help="Instead of power logs: the energy report a serving stack wrote (vLLM bench serve energy or --record-power, SGLang bench_serving --record-power, trtllm-bench report, TGI responses with energy_mj, ML.ENERGY run results.json), recognised by its keys: energy, window, tokens and devices.", metavar="FILE")] = None,
     tokens: TokensOpt = None,
     token_basis: BasisOpt = Basis.output,
     bench: BenchOpt = None,
@@ -92,10 +93,11 @@ def calibrate(
     window (energy counter delta when logged, else the trapezoid rule) and sums them.
     DCGM samples are timed by their Prometheus timestamps, else by a
     `# scrape at <ISO time>` line before each scrape, else by --interval.
+    With --energy, the serving stack's own energy report replaces the logs.
     """
     from ..calibration.run import run
 
-    cal = run(power_log, tokens=tokens, bench=bench, token_basis=token_basis.value, start=start, end=end,
+    cal = run(power_log, energy=energy, tokens=tokens, bench=bench, token_basis=token_basis.value, start=start, end=end,
               idle_power=idle_power, idle_window=idle_window, log_format=log_format.value, interval=interval,
               utc_offset=utc_offset, no_counter=no_counter, c_tok=c_tok, workload=workload, hardware=hardware,
               precision=precision, sm_active_reference=sm_active_reference, profiles=profiles)
