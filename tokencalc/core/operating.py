@@ -97,8 +97,12 @@ def settle(inp: Inputs) -> Inputs:
 
 def _route(inp: Inputs, mode: str) -> tuple[Any, Any] | None:
     """(measured curve or None, serving model or None) when an operating point is to be found; None to keep the inputs."""
-    model = model_of(inp) if mode != "measured" else None
     curve = curve_for(inp) if mode != "modeled" else None
+    given = [k for k in POINT_FIELDS if getattr(inp, k) is not None]
+    if mode != "modeled" and curve is None and given and (mode == "measured" or not _asked(inp)
+                                                         or _user_gave(inp, given)):
+        return None  # the scalar measurement or the given figures stand
+    model = model_of(inp) if mode != "measured" else None
     if mode == "modeled":
         if model is None:
             raise InputError("--operating-point modeled: the serving model needs the architecture (active and "
@@ -108,9 +112,6 @@ def _route(inp: Inputs, mode: str) -> tuple[Any, Any] | None:
         return None, model
     if curve is not None:
         return curve, model
-    given = [k for k in POINT_FIELDS if getattr(inp, k) is not None]
-    if given and (mode == "measured" or not _asked(inp) or _user_gave(inp, given)):
-        return None
     return (None, model) if model is not None else None
 
 

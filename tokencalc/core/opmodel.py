@@ -12,7 +12,6 @@ from typing import Any
 
 from ..errors import InputError
 from .arith import is_array, known
-from .curves import at
 from .inputs import Inputs
 
 # Operating-point inputs whose presence from a flag, --set or a scenario key asks for a new operating point.
@@ -114,6 +113,8 @@ def point_at(inp: Inputs, curve: Any, model: Any, batch: Any, *, strict: bool) -
     """
     if is_array(batch) and curve is not None:
         return _merged(inp, curve, model, batch)
+    from .curves import at  # only with a curve: off a plain estimate's path
+
     measured = at(curve, float(batch)) if curve is not None and not is_array(batch) else None
     step = _step(inp, model, batch) if model is not None else None
     if strict and measured is None and step is not None:  # a measured batch ran, so it fit
@@ -138,6 +139,8 @@ def point_at(inp: Inputs, curve: Any, model: Any, batch: Any, *, strict: bool) -
 def _merged(inp: Inputs, curve: Any, model: Any, batch: Any) -> Point:
     """An array of batches: each element from the curve where it covers it, else from the model."""
     import numpy as np
+
+    from .curves import at
 
     flat = np.asarray(batch, dtype=float)
     points = [at(curve, float(b)) for b in flat.ravel()]

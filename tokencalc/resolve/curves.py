@@ -9,14 +9,16 @@ workload's `[sources]` entry covering `measured.curve`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.curves import Curve, CurvePoint
 from ..core.inputs import Origin
 from ..errors import ProfileError
 from . import schema as S
 from .profiles import Profile
 from .validate import check_rows
+
+if TYPE_CHECKING:
+    from ..core.curves import Curve
 
 PATH = "measured.curve"
 SPEC: S.ArrayOf = S.WORKLOAD["measured"].fields["curve"]  # type: ignore[union-attr]
@@ -45,6 +47,8 @@ def curves_of(prof: Profile | None) -> tuple[Curve, ...]:
     if not rows:
         return ()
     check_rows(SPEC, rows, PATH, prof.path)
+    from ..core.curves import Curve, CurvePoint  # only for workloads with curves: off a plain estimate's path
+
     src = prof.source_for(PATH)
     source = Origin("profile", kind="workload", profile=prof.id, key=PATH,
                     citation=src.text if src else None).text
