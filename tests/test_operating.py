@@ -170,3 +170,12 @@ def test_a_sweep_over_context_at_a_measured_point_runs(cli):
     """An array of contexts at a measured point once asked the one-point memory note for a truth value."""
     r = cli("sweep", "h200-server-8x", "--vary", "context_length=129176,4096,281,128", "-f", "json")
     assert r.code == 0, r.err
+
+
+def test_the_energy_objective_without_a_board_power_is_an_input_error(cli):
+    args = ["estimate", "--hardware", "tpu-v6e", "--workload", "gemma-3-27b", "--devices", "8",
+            "--devices-per-replica", "2", "--objective", "energy"]
+    r = cli(*args, "-f", "json")
+    assert r.code == 2 and "gives none (tdp)" in r.err        # was TypeError (found by make fuzz)
+    ok = cli(*args, "--set", "hardware.tdp=300 W", "-f", "json")
+    assert ok.code == 0 and ok.json()["operating_point"]["chosen_by"] == "slo"

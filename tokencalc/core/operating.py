@@ -174,6 +174,10 @@ def _search(inp: Inputs, curve: Any, model: Any) -> tuple[Any, str]:
     best_s: Any = None
     for b in _grid(limit):
         p = point_at(inp, curve, model, b, strict=False)
+        if energy and p.e_acc is None:
+            raise InputError("--objective energy: the power model needs the board power, and "
+                             f"{'hardware ' + inp.hardware if inp.hardware else 'the hardware'} gives none (tdp); "
+                             "use --objective tokens, or give one with --set hardware.tdp=\"700 W\"")
         score = -p.e_acc if energy else p.throughput
         ok = p.feasible
         better = ok if best_s is None else ok & (score > best_s) if is_array(ok) or is_array(score) else \
