@@ -16,7 +16,7 @@ except ModuleNotFoundError:  # Python 3.10
 import tokencalc.calibration as C
 from tokencalc.calibration import nvml as M
 from tokencalc.resolve import profiles as P
-from tokencalc.cli import main
+from cli_runs import run, run_json
 from tokencalc.errors import InputError
 
 DATA = Path(__file__).parent / "data"
@@ -33,21 +33,6 @@ BENCH = str(DATA / "calib_vllm_bench.json")
 RUN_ENERGY = 300.0 * 10 + (100.0 + 200.0) / 2 * 10  # 4500 J, exact for the trapezoid rule
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    """Call the CLI; return (exit code, stdout, stderr)."""
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run_json(capsys, *args: str) -> dict:
-    code, out, err = run(capsys, *args, "--format", "json")
-    assert code == 0, err
-    return json.loads(out)
 
 
 def write(tmp_path: Path, name: str, lines: list[str]) -> str:

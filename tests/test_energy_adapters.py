@@ -14,7 +14,7 @@ import pytest
 
 from tokencalc.calibration import energy as E
 from tokencalc.calibration.run import run as calibrate_run
-from tokencalc.cli import main
+from cli_runs import run, run_json
 from tokencalc.errors import InputError
 
 DATA = Path(__file__).parent / "data" / "energy"
@@ -38,20 +38,6 @@ E_TOK = {"vllm_bench_energy.json": 1.5, "vllm_record_power.json": 3.4, "sglang_r
          "trtllm_bench_report.json": 0.3125, "tgi_responses.jsonl": 5.0, "mlenergy_run_results.json": 0.1}
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run_json(capsys, *args: str) -> dict:
-    code, out, err = run(capsys, *args, "--format", "json")
-    assert code == 0, err
-    return json.loads(out)
 
 
 def error(capsys, *args: str) -> str:

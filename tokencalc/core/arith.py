@@ -41,6 +41,14 @@ def where(cond: Any, a: Any, b: Any) -> Any:
     return a if cond else b
 
 
+def both(*conds: Any) -> Any:
+    """Elementwise logical and of booleans or boolean arrays."""
+    out: Any = True
+    for c in conds:
+        out = (out & c) if is_array(out) or is_array(c) else (out and c)
+    return out
+
+
 def known(*xs: Any) -> bool:
     """True when none of the values is None."""
     return all(x is not None for x in xs)

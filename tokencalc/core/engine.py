@@ -21,7 +21,7 @@ from .derive import BY_TARGET, derive
 from .inputs import Inputs
 from .levers import LeverStatus, factors, gate
 from .operating import settle
-from .opmodel import model_of, step_at
+from .opmodel import SERVING_RULE, model_of, step_at
 
 # The Inputs fields that enter the ceilings, the rate, energy, cost or emissions
 # (others only feed reported ratios, such as η_E, or the lever gate).
@@ -80,7 +80,8 @@ def _compute(d: Inputs, f_c: Any, from_architecture: bool) -> dict[str, Any]:
     n, c_base = d.devices, d.c_tok
     k_peak = n * d.peak_flops if known(n, d.peak_flops) else None
     avail = d.availability if d.availability is not None else 1.0
-    step = _step(d, c_base)
+    op = d.op
+    step = op.step if op is not None and op.step is not None else _step(d, c_base)  # settle's, when it ran one
     k_step = n * step.throughput_per_device * c_base if step is not None and n is not None else None
     k_eff, convention = None, None
     if d.k_eff is not None:
@@ -115,8 +116,7 @@ def _roofline_view(step: Any) -> dict[str, Any] | None:
 def _throughput_convention(d: Inputs) -> str:
     """"modeled" when the token rate per device is the serving model's (core/operating.py), else "realized"."""
     p = d.provenance.get("throughput_per_device")
-    return "modeled" if p is not None and p.origin.layer == "derived" and (p.origin.rule or "").startswith(
-        "serving model") else "realized"
+    return "modeled" if p is not None and p.origin.layer == "derived" and p.origin.rule == SERVING_RULE else "realized"
 
 
 def _energy(d: Inputs, r: dict[str, Any], f_e: Any) -> dict[str, Any]:

@@ -15,11 +15,11 @@ over batch or bandwidth searches every point.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import InputError
-from .arith import is_array, known, where
+from .arith import both, is_array, known, where
 from .inputs import Inputs, Origin, Provenance
 from .opmodel import FIELDS_ASKED, curve_for, levers_on_bytes, model_of, point_at, replica
 
@@ -55,6 +55,7 @@ class OperatingPoint:
     objective: str = "tokens"
     limiter: str | None = None
     notes: tuple[str, ...] = ()
+    step: Any = field(default=None, repr=False, compare=False)  # the serving model's step at this batch
 
     def to_json(self) -> dict[str, Any]:
         """The documented `operating_point` object (SI units)."""
@@ -91,7 +92,7 @@ def settle(inp: Inputs) -> Inputs:
     notes = tuple(p.notes) + ((_search_note(inp),) if search else ()) + _memory_note(p.source, batch, inp, p.mem_required, p.mem_capacity)
     op = OperatingPoint(batch, inp.context_length, replica(inp), p.itl, p.ttft, p.throughput,
                         p.power, p.e_acc, p.mem_required, p.mem_capacity, p.max_batch, p.source, chosen,
-                        inp.objective or "tokens", p.limiter, notes)
+                        inp.objective or "tokens", p.limiter, notes, p.step)
     return _apply(inp, op, p)
 
 
@@ -169,20 +170,17 @@ def _grid(limit: float) -> list[float]:
 def _search(inp: Inputs, curve: Any, model: Any) -> tuple[Any, str]:
     """The best feasible batch (elementwise): a grid, then bisection on the edge where feasibility ends."""
     energy = inp.objective == "energy"
-    limit = MAX_BATCH
-    best_b: Any = None
+    best_b: Any = 0.0
     best_s: Any = None
-    for b in _grid(limit):
+    for b in _grid(MAX_BATCH):
         p = point_at(inp, curve, model, b, strict=False)
         if energy and p.e_acc is None:
             raise InputError("--objective energy: the power model needs the board power, and "
                              f"{'hardware ' + inp.hardware if inp.hardware else 'the hardware'} gives none (tdp); "
                              "use --objective tokens, or give one with --set hardware.tdp=\"700 W\"")
         score = -p.e_acc if energy else p.throughput
-        ok = p.feasible
-        better = ok if best_s is None else ok & (score > best_s) if is_array(ok) or is_array(score) else \
-            (ok and score > best_s)
-        best_b = where(better, b, 0.0 if best_b is None else best_b)
+        better = p.feasible if best_s is None else both(p.feasible, score > best_s)
+        best_b = where(better, b, best_b)
         best_s = where(better, score, -1e300 if best_s is None else best_s)
     lo = best_b
     hi = where(lo > 0, lo * GRID_RATIO + 1.0, 0.0)
@@ -190,9 +188,7 @@ def _search(inp: Inputs, curve: Any, model: Any) -> tuple[Any, str]:
         mid = (lo + hi) // 2.0
         p = point_at(inp, curve, model, where(mid > 0, mid, 1.0), strict=False)
         score = -p.e_acc if energy else p.throughput
-        ok = p.feasible & (score >= best_s) if is_array(p.feasible) or is_array(score) else \
-            (p.feasible and score >= best_s)
-        ok = ok & (mid > lo) if is_array(ok) or is_array(mid) else (ok and mid > lo)
+        ok = both(p.feasible, score >= best_s, mid > lo)
         lo, hi = where(ok, mid, lo), where(ok, hi, mid)
         best_s = where(ok, score, best_s)
     if not is_array(lo) and lo <= 0:

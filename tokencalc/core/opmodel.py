@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import InputError
-from .arith import is_array, known
+from .arith import both, is_array, known
 from .inputs import Inputs
 
 # Operating-point inputs whose presence from a flag, --set or a scenario key asks for a new operating point.
@@ -38,6 +38,7 @@ class Point:
     rule: str
     citation: str | None
     notes: tuple[str, ...] = ()
+    step: Any = None          # the serving model's step at this batch (the engine reads it, not a second one)
 
 
 def model_of(inp: Inputs, c_tok: Any = None) -> tuple[Any, Any] | None:
@@ -116,7 +117,7 @@ def point_at(inp: Inputs, curve: Any, model: Any, batch: Any, *, strict: bool) -
     from .curves import at  # only with a curve: off a plain estimate's path
 
     measured = at(curve, float(batch)) if curve is not None and not is_array(batch) else None
-    step = _step(inp, model, batch) if model is not None else None
+    step = step_at(inp, model, batch) if model is not None else None
     if strict and measured is None and step is not None:  # a measured batch ran, so it fit
         _check_memory(inp, model, batch, step)
     if measured is None and step is None:
@@ -128,12 +129,12 @@ def point_at(inp: Inputs, curve: Any, model: Any, batch: Any, *, strict: bool) -
         return Point(cp.throughput_per_device, cp.device_power, cp.itl, ttft, cp.device_power / cp.throughput_per_device,
                      *mem, _feasible(inp, batch, cp.itl, ttft, None), source, None,  # it ran: it fits
                      f"measured curve ({source}{', log-log between measured batches' if source == 'interpolated' else ''})",
-                     curve.source)
+                     curve.source, step=step)
     notes = (_outside(curve, batch),) if curve is not None and not is_array(batch) else ()
     return Point(step.throughput_per_device, step.device_power, step.itl_s, step.ttft_s, step.e_tok_accelerator,
                  step.memory_required, step.memory_capacity, step.max_batch,
                  _feasible(inp, batch, step.itl_s, step.ttft_s, step.max_batch), "modeled", step.limiter,
-                 SERVING_RULE, inp.serving_source, notes)
+                 SERVING_RULE, inp.serving_source, notes, step=step)
 
 
 def _merged(inp: Inputs, curve: Any, model: Any, batch: Any) -> Point:
@@ -147,7 +148,7 @@ def _merged(inp: Inputs, curve: Any, model: Any, batch: Any) -> Point:
     covered = np.array([p is not None for p in points]).reshape(flat.shape)
     if model is None and not covered.all():
         raise InputError(_uncovered(inp, curve, float(flat.ravel()[int(np.argmin(covered.ravel()))])))
-    base = _step(inp, model, np.where(covered, 1.0, flat)) if model is not None else None
+    base = step_at(inp, model, np.where(covered, 1.0, flat)) if model is not None else None
 
     def col(attr: str, fallback: Any) -> Any:
         vals = np.array([getattr(p[0], attr) if p is not None else np.nan for p in points]).reshape(flat.shape)
@@ -166,10 +167,6 @@ def _merged(inp: Inputs, curve: Any, model: Any, batch: Any) -> Point:
                  "measured curve where it covers the batch, else the serving model", curve.source)
 
 
-def _step(inp: Inputs, model: Any, batch: Any) -> Any:
-    return step_at(inp, model, batch)
-
-
 def step_at(inp: Inputs, model: Any, batch: Any, c_tok: Any = None) -> Any:
     """The serving model's decode step of `model` at `batch` and the inputs' context and replica size."""
     from .serving import decode_step
@@ -185,15 +182,10 @@ def replica(inp: Inputs) -> Any:
 
 
 def _feasible(inp: Inputs, batch: Any, itl: Any, ttft: Any, max_batch: Any) -> Any:
-    ok: Any = True
-    if inp.tpot_slo is not None and itl is not None:
-        ok = ok & (itl <= inp.tpot_slo) if is_array(itl) else (ok and itl <= inp.tpot_slo)
-    if inp.ttft_slo is not None and ttft is not None:
-        ok = ok & (ttft <= inp.ttft_slo) if is_array(ttft) or is_array(ok) else (ok and ttft <= inp.ttft_slo)
-    if max_batch is not None:
-        fits = batch <= max_batch
-        ok = ok & fits if is_array(ok) or is_array(fits) else (ok and fits)
-    return ok
+    """Within the TPOT SLO, the TTFT SLO and the memory limit, where each is known (elementwise)."""
+    return both(inp.tpot_slo is None or itl is None or itl <= inp.tpot_slo,
+                inp.ttft_slo is None or ttft is None or ttft <= inp.ttft_slo,
+                max_batch is None or batch <= max_batch)
 
 
 def _check_memory(inp: Inputs, model: Any, batch: Any, step: Any) -> None:
