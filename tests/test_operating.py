@@ -179,3 +179,14 @@ def test_the_energy_objective_without_a_board_power_is_an_input_error(cli):
     assert r.code == 2 and "gives none (tdp)" in r.err        # was TypeError (found by make fuzz)
     ok = cli(*args, "--set", "hardware.tdp=300 W", "-f", "json")
     assert ok.code == 0 and ok.json()["operating_point"]["chosen_by"] == "slo"
+
+
+def test_a_byte_lever_at_a_measured_point_keeps_its_declared_factor(cli):
+    """The measured curve knows nothing of the lever: its e_tok factor applies (dropping it lost the gain)."""
+    doc = cli("estimate", "--workload", "llama-3.1-8b", "--devices", "8", "--lever", "kv-eviction",
+              "--whole-token-levers", "-f", "json").json()
+    assert doc["operating_point"]["source"] in ("measured", "interpolated")
+    status = doc["levers"][0]
+    assert status["counted"] and status["e_tok_factor"] == pytest.approx(0.73)
+    assert "acts through the serving model" not in status["reason"]
+    assert doc["phi_e"] == pytest.approx(1 / 0.73)

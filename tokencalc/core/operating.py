@@ -238,7 +238,8 @@ def _apply(inp: Inputs, op: OperatingPoint, p: Any) -> Inputs:
     if op.chosen_by == "slo":
         prov["batch_size"] = Provenance(op.batch_size, "1", Origin("derived", rule=op.notes[-1]))
     changes["provenance"] = prov
-    changes["levers"] = levers_on_bytes(inp)
+    if op.source == "modeled":  # only the serving model reads the bytes; a measured curve knows nothing of the lever
+        changes["levers"] = levers_on_bytes(inp)
     return replace(inp, **changes)
 
 
