@@ -187,8 +187,16 @@ def identities(d: dict) -> list[str]:
     if horizon is not None:
         if tokens is None or not close(tokens, rate * horizon):
             bad.append(f"tokens_total {tokens} != token_rate*horizon = {rate}*{horizon}")
-        elif e_tok is not None and (d.get("energy_it_j") is None or not close(d["energy_it_j"], tokens * e_tok)):
-            bad.append(f"energy_it {d.get('energy_it_j')} != tokens_total*e_tok = {tokens}*{e_tok}")
+        elif e_tok is not None:
+            # IT energy = the tokens' energy + the idle capacity's, (1 - U) N P_idle T, when counted.
+            idle = d.get("energy_idle_it_j") or 0.0
+            if d.get("energy_it_j") is None or not close(d["energy_it_j"], tokens * e_tok + idle):
+                bad.append(f"energy_it {d.get('energy_it_j')} != tokens_total*e_tok + idle = {tokens}*{e_tok} + {idle}")
+            u, p_idle = d.get("utilization"), d.get("idle_power_it_w")
+            if p_idle is not None and not close(idle, p_idle * horizon):
+                bad.append(f"energy_idle_it {idle} != idle_power_it*horizon = {p_idle}*{horizon}")
+            if p_idle is not None and u is not None and u >= 1.0 and p_idle != 0.0:
+                bad.append(f"idle power {p_idle} W at U = 1")
     return bad
 
 

@@ -18,12 +18,15 @@ class Estimate:
     resolved: Resolved
     result: Result
     mc: Any = None          # uncertainty.MCResult
+    disaggregated: Any = None  # disaggregated.Disaggregated, when the scenario names a prefill fleet
 
     def to_dict(self) -> dict[str, Any]:
         """The `estimate --format json` document (with `mc` when sampled)."""
         out = self.result.to_json()
         if self.mc is not None:
             out["mc"] = self.mc.to_json()
+        if self.disaggregated is not None:
+            out["disaggregated"] = self.disaggregated.to_json()
         return out
 
 
@@ -42,4 +45,6 @@ def estimate(request: Request, *, mc: int | None = None, seed: int | None = None
         from .uncertainty import monte_carlo
 
         sampled = monte_carlo(resolved, mc, 0 if seed is None else seed)
-    return Estimate(resolved, result, sampled)
+    from .disaggregated import disaggregate
+
+    return Estimate(resolved, result, sampled, disaggregate(resolved, result, request))

@@ -42,7 +42,8 @@ CLOSED_FORM: dict[str, tuple[int, str]] = {
 
 SOLVABLE = ("p_it", "p_facility", "pue", "devices", "e_tok", "c_tok", "k_eff", "throughput_per_device",
             "kernel_efficiency", "availability", "peak_flops", "device_power", "cooling_capacity", "it_overhead",
-            "context_length", "batch_size")  # the last two move the operating point (core/operating.py)
+            "context_length", "batch_size",  # these two move the operating point (core/operating.py)
+            "power_cap")  # not a crossover: the cap that maximises tokens (analysis/capsolve.py)
 
 NOT_MEANINGFUL = {
     "utilization": "U multiplies the realized rate after the min(): it scales output but never moves the crossover",
@@ -202,6 +203,10 @@ def solve(inp: Inputs, key: str, *, current: float | None = None, binding_now: s
         admissible range.
     """
     sol = Solution(key, core_unit(key), None, current=current, binding_now=binding_now)
+    if key == "power_cap":
+        from .capsolve import best_cap
+
+        return best_cap(inp, sol)
     eng = _Engine(inp, key)
     x0 = float(getattr(inp, key))
     sol.bounds = _bounds(key, x0)

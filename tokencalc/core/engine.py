@@ -17,11 +17,13 @@ from typing import Any, Mapping
 
 from .arith import known, minimum
 from .classify import binding_code
-from .derive import BY_TARGET, derive
+from . import ladder
+from .derive import derive, kaplan_c_tok
 from .inputs import Inputs
 from .levers import LeverStatus, factors, gate
 from .operating import settle
 from .opmodel import SERVING_RULE, model_of, step_at
+from .requests import requests
 
 # The Inputs fields that enter the ceilings, the rate, energy, cost or emissions
 # (others only feed reported ratios, such as η_E, or the lever gate).
@@ -36,6 +38,8 @@ RATE_FIELDS = frozenset({
     "input_tokens", "input_output_ratio", "server_power_per_device", "serving_compute_efficiency",
     "serving_memory_efficiency", "serving_step_overhead", "serving_sequence_overhead", "serving_collective_latency",
     "serving_power_base", "serving_power_compute", "serving_power_memory",
+    "node_overhead", "rack_overhead", "fabric_overhead", "output_tokens",
+    "power_cap", "serving_dvfs_exponent",  # a power cap slows the modeled step (docs/model.md §4.7)
 })
 GATE_FIELDS = frozenset({"tpot_slo", "tpot_measured", "quality"})
 
@@ -67,7 +71,8 @@ def evaluate(inp: Inputs, statuses: list[LeverStatus] | None = None,
     d, derived = derive(inp)
     f_c, f_e = factors(statuses, d.prefill_share, lever_values)
     r: dict[str, Any] = {"derived": derived, "inputs": d, "phi_c": 1.0 / f_c, "phi_e": 1.0 / f_e,
-                         "operating_point": inp.op}
+                         "operating_point": inp.op,
+                         "f_e_prefill": None if d.prefill_share is None else factors(statuses, 1.0, lever_values)[1]}
     r.update(_compute(d, f_c, "c_tok" in derived))
     r.update(_energy(d, r, f_e))
     r.update(_power(d))
@@ -81,7 +86,9 @@ def _compute(d: Inputs, f_c: Any, from_architecture: bool) -> dict[str, Any]:
     k_peak = n * d.peak_flops if known(n, d.peak_flops) else None
     avail = d.availability if d.availability is not None else 1.0
     op = d.op
-    step = op.step if op is not None and op.step is not None else _step(d, c_base)  # settle's, when it ran one
+    # The serving model takes a decode token's FLOPs (it adds prefill itself); c_tok may be per output token.
+    c_step = kaplan_c_tok(d.active_params, d.n_layers, d.context_length, d.d_attn) if from_architecture else c_base
+    step = op.step if op is not None and op.step is not None else _step(d, c_step)  # settle's, when it ran one
     k_step = n * step.throughput_per_device * c_base if step is not None and n is not None else None
     k_eff, convention = None, None
     if d.k_eff is not None:
@@ -130,8 +137,8 @@ def _energy(d: Inputs, r: dict[str, Any], f_e: Any) -> dict[str, Any]:
     elif e_at is None and d.device_power is None and step is not None and known(step.device_power, k_eff, n, c_base):
         # The device power model, at the accelerator boundary, over the rate per device K_eff implies.
         e_at, origin, b = step.device_power / (k_eff / (n * c_base)), "modeled", "accelerator"
-        if kappa is None and known(d.server_power_per_device, d.tdp):
-            kappa = BY_TARGET["it_overhead"].compute(d)
+        if kappa is None:
+            kappa = ladder.to_it(d, "accelerator")
     e_it = e_acc = None
     if e_at is not None:
         if b == "it":
@@ -144,8 +151,11 @@ def _energy(d: Inputs, r: dict[str, Any], f_e: Any) -> dict[str, Any]:
             e_acc = e_at
         elif b == "it" and kappa is not None:
             e_acc = e_it / kappa
+    e_tok = None if e_it is None else e_it * f_e
     return {"e_tok_at_boundary": e_at, "e_tok_origin": origin, "e_tok_accelerator": e_acc, "e_tok_it": e_it,
-            "e_tok": None if e_it is None else e_it * f_e, "e_tok_boundary": b, "it_overhead_used": kappa}
+            "e_tok": e_tok, "e_tok_boundary": b, "it_overhead_used": kappa,
+            "e_tok_by_boundary": ladder.by_boundary(d, e_tok, b, kappa,
+                                                  d.it_overhead is not None and "it_overhead" not in r["derived"])}
 
 
 def _power(d: Inputs) -> dict[str, Any]:
@@ -170,7 +180,10 @@ def _rates(d: Inputs, r: dict[str, Any]) -> dict[str, Any]:
     qk_peak = k_peak / c_tok if known(k_peak, c_tok) else None
     rate = u * minimum(qk, qp) if known(qk, qp) else None  # one ceiling alone does not bound the rate
     pue, price, carbon = d.pue, d.electricity_price, d.carbon_intensity
+    idle_it = _idle_power_it(d, r, u)
     it_power = rate * e_tok if known(rate, e_tok) else None           # IT power drawn by the output [W]
+    if known(it_power, idle_it):
+        it_power = it_power + idle_it                                 # ... and by the idle capacity
     fac_power = it_power * pue if known(it_power, pue) else None
     e_fac = e_tok * pue if known(e_tok, pue) else None
     out = {
@@ -182,24 +195,40 @@ def _rates(d: Inputs, r: dict[str, Any]) -> dict[str, Any]:
         "gamma_star_peak": p_it / k_peak if known(p_it, k_peak) else None,
         "ceiling_ratio": qk / qp if known(qk, qp) else None,
         "e_tok_facility": e_fac,
-        "it_power": it_power, "facility_power": fac_power,
+        "it_power": it_power, "facility_power": fac_power, "idle_power_it": idle_it,
         "cost_rate": fac_power * price if known(fac_power, price) else None,
         "emissions_rate": fac_power * carbon if known(fac_power, carbon) else None,
         "power_demand_at_compute_ceiling": qk * e_tok if known(qk, e_tok) else None,
         "cost_per_million_tokens": e_fac * price * 1e6 if known(e_fac, price) else None,
         "emissions_per_token": e_fac * carbon if known(e_fac, carbon) else None,
     }
-    out.update(_totals(d.horizon, rate, e_tok, pue, price, carbon))
+    out.update(_totals(d.horizon, rate, e_tok, idle_it, pue, price, carbon))
+    out.update(requests(d, {**r, **out}, rate, qk, qp, e_tok, pue, r.get("f_e_prefill")))
     out.update(_ratios(d, r))
     return out
 
 
-def _totals(horizon: Any, rate: Any, e_tok: Any, pue: Any, price: Any, carbon: Any) -> dict[str, Any]:
-    """Tokens, energy, cost and emissions over the horizon at constant inputs."""
+def _idle_power_it(d: Inputs, r: dict[str, Any], u: Any) -> Any:
+    """IT power of the deployed capacity that is not producing tokens: (1 − U) · N · P_idle · (accelerator → IT).
+
+    None when the idle power, the device count or the ladder up to IT is unknown (idle energy is then not counted).
+    """
+    if not known(d.idle_power, d.devices):
+        return None
+    kappa = r["it_overhead_used"] if r["e_tok_boundary"] == "accelerator" else None
+    kappa = kappa if kappa is not None else ladder.to_it(d, "accelerator")
+    return None if kappa is None else (1.0 - u) * d.devices * d.idle_power * kappa
+
+
+def _totals(horizon: Any, rate: Any, e_tok: Any, idle_it: Any, pue: Any, price: Any, carbon: Any) -> dict[str, Any]:
+    """Tokens, energy (the tokens' and the idle capacity's), cost and emissions over the horizon at constant inputs."""
     tokens = rate * horizon if known(rate, horizon) else None
     e_it = tokens * e_tok if known(tokens, e_tok) else None
+    e_idle = idle_it * horizon if known(idle_it, horizon) else None
+    if known(e_it, e_idle):
+        e_it = e_it + e_idle
     e_fac = e_it * pue if known(e_it, pue) else None
-    return {"tokens_total": tokens, "energy_it": e_it, "energy_facility": e_fac,
+    return {"tokens_total": tokens, "energy_it": e_it, "energy_facility": e_fac, "energy_idle_it": e_idle,
             "cost": e_fac * price if known(e_fac, price) else None,
             "emissions": e_fac * carbon if known(e_fac, carbon) else None}
 

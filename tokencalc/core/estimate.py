@@ -9,6 +9,7 @@ from typing import Any
 from ..errors import InputError
 from ..units import factor
 from . import fields as F
+from . import ladder
 from .arith import known
 from .classify import label
 from .derive import provenance as derived_provenance
@@ -59,11 +60,35 @@ class Result:
         out["levers"] = [{"id": s.id, "name": s.name, "counted": s.counted, "reason": s.reason,
                           "c_tok_factor": s.c_tok_factor, "e_tok_factor": s.e_tok_factor,
                           "confidence": s.confidence, "phase": s.phase} for s in self.levers]
+        out["e_tok_by_boundary"] = {k: plain(v) for k, v in self.engine["e_tok_by_boundary"].items()}
+        out["boundary_ladder"] = ladder_rows(self.inputs, self.engine)
         op = self.engine.get("operating_point")
         out["operating_point"] = op.to_json() if op is not None else None
+        cap = getattr(op, "cap", None)  # a power cap's effect on both ceilings (docs/model.md §4.7)
+        out["power_cap"] = (cap.to_json(self.values.get("compute_ceiling_tokens_per_s"),
+                                        self.values.get("power_ceiling_tokens_per_s")) if cap is not None else None)
         out["notes"] = list(self.notes)
         out["warnings"] = list(self.warnings)
         return out
+
+
+def ladder_rows(inp: Inputs, r: dict[str, Any]) -> list[dict[str, Any]]:
+    """The boundary ladder's rungs: from, to, factor, how it is known (declared, provisioned, not declared)."""
+    d = r["inputs"]
+    rows = [{"from": g.lower, "to": g.upper, "overhead": plain(g.factor), "basis": g.basis,
+             "source": _rung_source(inp, g)} for g in ladder.path(d, "accelerator")]
+    rows.append({"from": "it", "to": "facility", "overhead": plain(d.pue), "basis": "declared" if d.pue else
+                 "not declared", "source": inp.provenance["pue"].source if "pue" in inp.provenance else None})
+    return rows
+
+
+def _rung_source(inp: Inputs, g: Any) -> str | None:
+    if g.basis == "declared":
+        return inp.provenance[g.key].source if g.key in inp.provenance else None
+    if g.basis == "provisioned":
+        p = inp.provenance.get("server_power_per_device")
+        return "server power per device / board power (nameplate)" + (f"; {p.source}" if p else "")
+    return None
 
 
 def plain(v: Any) -> Any:
@@ -162,6 +187,8 @@ def notes(inp: Inputs, r: dict[str, Any], statuses: list[LeverStatus]) -> list[s
     out += _compute_notes(r)
     out += _energy_notes(r["inputs"], r)
     out += _power_notes(inp, r)
+    out += _idle_notes(inp, r)
+    out += _request_notes(r)
     binding, binding_peak, conv = label(r["binding"]), label(r["binding_peak"]), r["k_eff_convention"]
     if binding is None:
         out.append("Binding constraint unknown: one of the ceilings cannot be computed from the inputs.")
@@ -230,21 +257,49 @@ def _energy_notes(d: Inputs, r: dict[str, Any]) -> list[str]:
     if r["e_tok_at_boundary"] is None:
         return [] if r["e_tok"] is not None else [
             "e_tok unknown (give --e-tok, --device-power, or a workload with measured e_tok): no power ceiling."]
-    if r["e_tok"] is None and b in ("accelerator", "node"):
-        return [f"e_tok is at the {b} boundary and no IT overhead is declared (--it-overhead, or a hardware "
-                "profile's server_power_per_device): no power ceiling rather than a silently mixed boundary."]
+    if r["e_tok"] is None and b in ("accelerator", "node", "rack"):
+        return [f"e_tok is at the {b} boundary and no overhead up to IT is declared (--it-overhead, the ladder's "
+                "--node-overhead / --rack-overhead / --fabric-overhead, or a hardware profile's "
+                "server_power_per_device): no power ceiling rather than a silently mixed boundary."]
     if r["e_tok"] is None and b == "facility":
         return ["e_tok is at the facility boundary and no PUE is known: cannot convert it to the IT boundary."]
-    if b in ("accelerator", "node"):
-        if "it_overhead" in r["derived"]:
-            src = (f"hardware {d.hardware}: " if d.hardware else "") + (
-                f"server power per device {d.server_power_per_device:g} W / board power {d.tdp:g} W")
+    if b in ("accelerator", "node", "rack"):
+        if "it_overhead" in r["derived"] or d.it_overhead is None:
+            src = ladder.describe(d, b)
         else:
             src = d.provenance["it_overhead"].source if "it_overhead" in d.provenance else "declared"
-        return [f"e_tok converted from the {b} boundary to IT with overhead x{d.it_overhead:.3g} ({src})."]
+        return [f"e_tok converted from the {b} boundary to IT with overhead x{r['it_overhead_used']:.3g} ({src})."]
     if b == "facility":
         return [f"e_tok converted from the facility boundary to IT by dividing by PUE {d.pue:g}."]
     return []
+
+
+def _idle_notes(inp: Inputs, r: dict[str, Any]) -> list[str]:
+    """What the idle capacity draws, or why it is not counted."""
+    u, idle = r["utilization"], r["idle_power_it"]
+    if idle is None:
+        if inp.devices is None or u >= 1.0 or r["token_rate"] is None:
+            return []
+        why = ("no idle power is known" + (f" for hardware {inp.hardware}" if inp.hardware else "")
+               if inp.idle_power is None else "the ladder from the accelerator to IT is unknown")
+        return [f"Idle capacity not counted: {why}; give --idle-power (board power with no work) to count the "
+                f"{100 * (1 - u):.3g} % of device time without tokens (\"0 W\" says it is left out on purpose)."]
+    if idle == 0:
+        return ["Idle capacity left out: idle power 0 W."]
+    share = r["energy_idle_it"] / r["energy_it"] if known(r["energy_idle_it"], r["energy_it"]) and r["energy_it"] else None
+    out = [f"Idle capacity: {100 * (1 - u):.3g} % of {inp.devices:,} devices at {inp.idle_power:g} W each (board), "
+           f"{idle / 1e3:.4g} kW at IT" + (f", {100 * share:.3g} % of IT energy" if share is not None else "") + "."]
+    if known(r["it_power"], r["p_it"]) and r["it_power"] > r["p_it"] * (1 + 1e-9):
+        out.append(f"Average IT power with the idle capacity ({r['it_power'] / 1e3:.4g} kW) exceeds P_IT "
+                   f"({r['p_it'] / 1e3:.4g} kW): the deployment cannot idle that many devices within its envelope.")
+    return out
+
+
+def _request_notes(r: dict[str, Any]) -> list[str]:
+    if r["output_tokens_per_request"] is None or r["energy_per_request_it"] is None or r["e_tok_split"] is not None:
+        return []
+    return ["Energy per request not split into prefill and decode: declare operating_point.prefill_share, or let the "
+            "serving model run (a batch and the hardware's serving parameters) with input tokens per request."]
 
 
 def _power_notes(inp: Inputs, r: dict[str, Any]) -> list[str]:

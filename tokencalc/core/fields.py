@@ -81,6 +81,23 @@ ESTIMATE: tuple[OutputField, ...] = (
     _F("devices", None, "1", "Devices"),
     _F("cost_usd_per_million_tokens", "cost_per_million_tokens", "USD", "Cost per million tokens"),
     _F("emissions_g_co2e_per_token", "emissions_per_token", "gCO2e", "Emissions per token"),
+    # idle capacity (docs/model.md §5.3)
+    _F("idle_power_it_w", "idle_power_it", "W", "IT power of idle capacity (1 − U) N P_idle"),
+    _F("energy_idle_it_j", "energy_idle_it", "J", "IT energy of idle capacity (in IT energy)"),
+    # requests: input and output tokens (docs/model.md §5.2)
+    _F("input_tokens_per_request", "input_tokens_per_request", "token", "Input tokens per request"),
+    _F("output_tokens_per_request", "output_tokens_per_request", "token", "Output tokens per request"),
+    _F("requests_per_s", "requests_rate", "request/s", "Realized request rate"),
+    _F("compute_ceiling_requests_per_s", "compute_ceiling_requests", "request/s", "Compute ceiling (requests)"),
+    _F("power_ceiling_requests_per_s", "power_ceiling_requests", "request/s", "Power ceiling (requests)"),
+    _F("e_tok_input_j_per_token", "e_tok_input", "J/token", "e_in per input token (IT, prefill)"),
+    _F("e_tok_output_j_per_token", "e_tok_output", "J/token", "e_out per output token (IT, decode)"),
+    _F("e_tok_split", "e_tok_split", "", "Prefill/decode energy split from"),
+    _F("prefill_energy_share", "prefill_energy_share", "1", "Prefill share of request energy"),
+    _F("energy_per_request_it_j", "energy_per_request_it", "J", "Energy per request (IT)"),
+    _F("energy_per_request_j", "energy_per_request", "J", "Energy per request (facility)"),
+    _F("energy_per_request_all_in_j", "energy_per_request_all_in", "J",
+       "Energy per request with idle capacity (facility)"),
 )
 
 # The columns that hold the binding classifier's codes (labels in output). Not every key starting with

@@ -155,6 +155,8 @@ class Inputs:
     serving_power_base: Any = None         # power model coefficients, shares of TDP
     serving_power_compute: Any = None
     serving_power_memory: Any = None
+    serving_dvfs_exponent: Any = None      # α of a power cap's dynamic power (docs/model.md §4.7)
+    power_cap: Any = None                  # W per device, board-power limit (accelerator boundary)
     tdp: Any = None
     server_power_per_device: Any = None
     prefill_share: Any = None
@@ -164,6 +166,9 @@ class Inputs:
     e_tok_basis: str | None = None         # token basis of a measured e_tok, when it differs from token_basis
     device_power: Any = None               # W per device at `e_tok_boundary`
     it_overhead: Any = None                # IT power per unit of power at the boundary (derived when not given)
+    node_overhead: Any = None              # the boundary ladder (core/ladder.py): node / accelerator power
+    rack_overhead: Any = None              # rack / node power (switch trays, power shelves)
+    fabric_overhead: Any = None            # IT / rack power (data-center network and storage)
     token_basis: str = "output"
     input_output_ratio: Any = None
     # facility
@@ -183,6 +188,8 @@ class Inputs:
     curves: tuple[Curve, ...] = ()         # the workload's measured operating curves (each carries its source)
     ttft_slo: Any = None                   # s
     input_tokens: Any = None               # prompt tokens per request (prefill)
+    output_tokens: Any = None              # generated tokens per request (decode)
+    prefill_elsewhere: bool = False        # a disaggregated decode fleet: prompts are prefilled by another fleet
     objective: str | None = None           # batch search: "tokens" (default) or "energy"
     operating_point: str | None = None     # "auto" (default), "measured" or "modeled"
     levers: tuple[Lever, ...] = ()
@@ -234,6 +241,7 @@ SERVING_PARAMS = {
     "serving_step_overhead": "step_overhead_s", "serving_sequence_overhead": "sequence_overhead_s",
     "serving_collective_latency": "collective_latency_s", "serving_power_base": "power_base",
     "serving_power_compute": "power_compute", "serving_power_memory": "power_memory",
+    "serving_dvfs_exponent": "dvfs_exponent",
 }
 
 FIELD_NAMES = frozenset(Inputs.__dataclass_fields__)  # type: ignore[attr-defined]

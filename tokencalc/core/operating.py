@@ -56,6 +56,7 @@ class OperatingPoint:
     limiter: str | None = None
     notes: tuple[str, ...] = ()
     step: Any = field(default=None, repr=False, compare=False)  # the serving model's step at this batch
+    cap: Any = field(default=None, repr=False, compare=False)   # a power cap's effect (core/powercap.py)
 
     def to_json(self) -> dict[str, Any]:
         """The documented `operating_point` object (SI units)."""
@@ -90,9 +91,10 @@ def settle(inp: Inputs) -> Inputs:
                          "in the workload), or a latency SLO (--tpot-slo) to search for one")
     p = point_at(inp, curve, model, batch, strict=not is_array(batch))
     notes = tuple(p.notes) + ((_search_note(inp),) if search else ()) + _memory_note(p.source, batch, inp, p.mem_required, p.mem_capacity)
+    notes += (p.cap.note(),) if p.cap is not None else ()
     op = OperatingPoint(batch, inp.context_length, replica(inp), p.itl, p.ttft, p.throughput,
                         p.power, p.e_acc, p.mem_required, p.mem_capacity, p.max_batch, p.source, chosen,
-                        inp.objective or "tokens", p.limiter, notes, p.step)
+                        inp.objective or "tokens", p.limiter, notes, p.step, p.cap)
     return _apply(inp, op, p)
 
 
@@ -260,7 +262,16 @@ def _described(inp: Inputs) -> OperatingPoint | None:
     return OperatingPoint(inp.batch_size, inp.context_length, replica(inp), inp.tpot_measured,
                           None, inp.throughput_per_device, power, e_acc, mem[0], mem[1], mem[2], "measured",
                           _chosen_by(inp), inp.objective or "tokens",
-                          notes=_memory_note("measured", inp.batch_size, inp, mem[0], mem[1]))
+                          notes=_memory_note("measured", inp.batch_size, inp, mem[0], mem[1]) + _uncapped_note(inp))
+
+
+def _uncapped_note(inp: Inputs) -> tuple[str, ...]:
+    """A power cap cannot act on figures given directly or measured only: it acts through the serving model."""
+    if inp.power_cap is None:
+        return ()
+    return ("The power cap does not act on this operating point: its throughput, power or e_tok are given directly "
+            "or measured only; a cap acts through the serving model (docs/model.md §4.7). Drop the given figures "
+            "or use --operating-point modeled.",)
 
 
 def _memory_note(source: str, batch: Any, inp: Inputs, required: Any, capacity: Any) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from .inputs import Inputs
 
 # Operating-point inputs whose presence from a flag, --set or a scenario key asks for a new operating point.
 FIELDS_ASKED = ("batch_size", "tpot_slo", "ttft_slo", "objective", "devices_per_replica", "context_length",
-                "operating_point")
+                "operating_point", "power_cap")
 SERVING_RULE = "serving model (docs/model.md §4.3), modeled"
 
 
@@ -39,6 +39,7 @@ class Point:
     citation: str | None
     notes: tuple[str, ...] = ()
     step: Any = None          # the serving model's step at this batch (the engine reads it, not a second one)
+    cap: Any = None           # a power cap's effect (core/powercap.CapEffect), when one is given
 
 
 def model_of(inp: Inputs, c_tok: Any = None) -> tuple[Any, Any] | None:
@@ -126,15 +127,16 @@ def point_at(inp: Inputs, curve: Any, model: Any, batch: Any, *, strict: bool) -
         cp, source = measured
         ttft = step.ttft_s if step is not None else None
         mem = (step.memory_required, step.memory_capacity, step.max_batch) if step is not None else (None,) * 3
-        return Point(cp.throughput_per_device, cp.device_power, cp.itl, ttft, cp.device_power / cp.throughput_per_device,
-                     *mem, _feasible(inp, batch, cp.itl, ttft, None), source, None,  # it ran: it fits
+        thr, power, itl, cap = _measured_capped(inp, model, step, cp.throughput_per_device, cp.device_power, cp.itl)
+        return Point(thr, power, itl, ttft, power / thr,
+                     *mem, _feasible(inp, batch, itl, ttft, None), source, None,  # it ran: it fits
                      f"measured curve ({source}{', log-log between measured batches' if source == 'interpolated' else ''})",
-                     curve.source, step=step)
+                     curve.source, step=step, cap=cap)
     notes = (_outside(curve, batch),) if curve is not None and not is_array(batch) else ()
     return Point(step.throughput_per_device, step.device_power, step.itl_s, step.ttft_s, step.e_tok_accelerator,
                  step.memory_required, step.memory_capacity, step.max_batch,
                  _feasible(inp, batch, step.itl_s, step.ttft_s, step.max_batch), "modeled", step.limiter,
-                 SERVING_RULE, inp.serving_source, notes, step=step)
+                 SERVING_RULE, inp.serving_source, notes, step=step, cap=cap_effect(step, inp.power_cap))
 
 
 def _merged(inp: Inputs, curve: Any, model: Any, batch: Any) -> Point:
@@ -169,11 +171,34 @@ def _merged(inp: Inputs, curve: Any, model: Any, batch: Any) -> Point:
 
 def step_at(inp: Inputs, model: Any, batch: Any, c_tok: Any = None) -> Any:
     """The serving model's decode step of `model` at `batch` and the inputs' context and replica size."""
+    from .requests import io_ratio
     from .serving import decode_step
 
+    from .powercap import capped
+
     arch, device = model
-    return decode_step(arch, device, batch, inp.context_length, replica(inp), input_tokens=inp.input_tokens,
-                       prefill_per_output=inp.input_output_ratio, c_tok=inp.c_tok if c_tok is None else c_tok)
+    step = decode_step(arch, device, batch, inp.context_length, replica(inp), input_tokens=inp.input_tokens,
+                       prefill_per_output=None if inp.prefill_elsewhere else io_ratio(inp), c_tok=inp.c_tok if c_tok is None else c_tok)
+    return capped(step, device, inp.power_cap)  # the step itself without a cap (docs/model.md §4.7)
+
+
+def cap_effect(step: Any, cap: Any) -> Any:
+    """A power cap's effect on a modeled point (None without a cap)."""
+    if cap is None:
+        return None
+    from .powercap import effect
+
+    return effect(step, cap)
+
+
+def _measured_capped(inp: Inputs, model: Any, step: Any, thr: Any, power: Any, itl: Any) -> tuple[Any, ...]:
+    """A measured point under a power cap: the serving model's relative slowdown (unchanged without a model)."""
+    if inp.power_cap is None or model is None or step is None:
+        return thr, power, itl, None
+    from .powercap import on_measured
+
+    eff = on_measured(thr, power, itl, step, model[1], inp.power_cap)
+    return eff.throughput_capped, eff.power_capped, eff.itl_capped, eff
 
 
 def replica(inp: Inputs) -> Any:

@@ -114,7 +114,9 @@ class Device:
         memory_efficiency η_m: share of HBM bandwidth the weight and KV streams reach;
         step_overhead_s t_0, sequence_overhead_s t_B: time per step, and per sequence and step;
         collective_latency_s α: latency of one all-reduce;
-        power_base p_0, power_compute p_c, power_memory p_m: the power model's coefficients (of TDP).
+        power_base p_0, power_compute p_c, power_memory p_m: the power model's coefficients (of TDP);
+        dvfs_exponent α: how the compute units' busy power falls with the clock under a power cap
+        (core/powercap.py; None: 3, from dynamic power C·V²·f with V ∝ f).
     """
 
     peak_flops: Any
@@ -131,6 +133,7 @@ class Device:
     power_base: Any = 0.3
     power_compute: Any = 0.5
     power_memory: Any = 0.3
+    dvfs_exponent: Any = None      # α of a power cap's dynamic power φ^α (core/powercap.py; None: 3)
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,8 @@ class Step:
     batch: Any
     context_length: Any
     devices_per_replica: Any
+    clock_ratio: Any = 1.0         # core clock share under a power cap (core/powercap.py)
+    uncapped: Any = None           # the step before a power cap, when one was applied
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (for JSON)."""

@@ -27,4 +27,17 @@ def operating_rows(op: Any) -> list[tuple[str, str]]:
             ("e_tok (accelerator)", H.si(op.e_tok_accelerator, "J/token")),
             ("HBM needed / available (modeled)", mem),
             ("Largest batch that fits (modeled)", "—" if op.max_batch is None else f"{op.max_batch:,.0f}"),
-            ("Decode step limited by", op.limiter or "—")]
+            ("Decode step limited by", op.limiter or "—")] + cap_rows(getattr(op, "cap", None))
+
+
+def cap_rows(cap: Any) -> list[tuple[str, str]]:
+    """The power cap's rows (none without a cap, or for a sweep's arrays)."""
+    if cap is None or hasattr(cap.cap, "shape"):
+        return []
+    if not cap.binds:
+        return [("Power cap", f"{H.si(cap.cap, 'W')} per device (does not bind: {H.si(cap.power_uncapped, 'W')} "
+                              "uncapped)")]
+    return [("Power cap", f"{H.si(cap.cap, 'W')} per device: {H.si(cap.power_uncapped, 'W')} -> "
+                          f"{H.si(cap.power_capped, 'W')}, core clock {cap.clock_ratio:.0%}"),
+            ("ITL uncapped -> capped", f"{H.ms(cap.itl_uncapped)} -> {H.ms(cap.itl_capped)}"),
+            ("Token rate per device uncapped", H.si(cap.throughput_uncapped, "token/s"))]

@@ -23,6 +23,11 @@ def message(sol: Solution) -> str:
     if not sol.exists:
         return sol.reason or "no crossover"
     x = fmt(sol.value, sol.unit)
+    if key == "power_cap":
+        c = sol.check
+        return (f"A power cap of {x} per device gives the most tokens: {H.si(c['token_rate_tokens_per_s'], 'token/s')} "
+                f"against {H.si(c['token_rate_uncapped_tokens_per_s'], 'token/s')} uncapped "
+                f"({fmt(c['device_power_uncapped_w'], 'W')} per device); {sol.method}.")
     if key == "devices" and sol.above == "power":
         n = math.floor(sol.value * (1 + 1e-12))
         return (f"This site can feed at most {n:,} devices at this operating point; "
@@ -46,12 +51,19 @@ def to_dict(solved: Solved) -> dict[str, Any]:
 def lines(solved: Solved) -> list[tuple[str, str | None]]:
     """The terminal rendering as (text, rich style) lines."""
     sol, scenario = solved.solution, solved.scenario
-    out: list[tuple[str, str | None]] = [(f"{scenario or 'scenario'}: solve for {sol.key} (γ = γ*)", "bold"),
+    what = "the most tokens" if sol.key == "power_cap" else "γ = γ*"
+    out: list[tuple[str, str | None]] = [(f"{scenario or 'scenario'}: solve for {sol.key} ({what})", "bold"),
                                          (message(sol), "bold" if sol.exists else "bold yellow")]
     now = "not set" if sol.current is None else fmt(sol.current, sol.unit)
     regime = {"balanced": "balanced", None: "unknown"}.get(sol.binding_now, f"{sol.binding_now}-bound")
     out.append((f"  now:       {sol.key} = {now} -> {regime} (the reported K_eff convention)", None))
-    if sol.exists:
+    if sol.exists and sol.key == "power_cap":
+        c = sol.check
+        out += [(f"  best cap:  {fmt(sol.value, sol.unit)} per device ({sol.value!r} W in SI): {sol.below}-bound below "
+                 f"it, {sol.above}-bound above", None), (f"  method:    {sol.formula}", None),
+                (f"  ceilings:  compute {H.si(c['compute_ceiling_tokens_per_s'], 'token/s', 6)}, power "
+                 f"{H.si(c['power_ceiling_tokens_per_s'], 'token/s', 6)} at the cap", None)]
+    elif sol.exists:
         si_unit = "" if sol.unit == "1" else " " + sol.unit
         c = sol.check
         out += [(f"  crossover: {sol.key} = {fmt(sol.value, sol.unit)}  ({sol.value!r}{si_unit} in SI)", None),

@@ -34,11 +34,18 @@ SUMMARY = (
     ("Inputs", "k_eff_flop_per_s"), ("Inputs", "k_peak_flop_per_s"), ("Inputs", "c_tok_flop_per_token"),
     ("Inputs", "e_tok_j_per_token"), ("Inputs", "p_facility_w"), ("Inputs", "pue"), ("Inputs", "p_it_w"),
     ("Inputs", "utilization"), ("Inputs", "phi_c"), ("Inputs", "eta_k"), ("Inputs", "eta_e"),
-    ("Horizon", "horizon_s"), ("Horizon", "tokens_total"), ("Horizon", "energy_it_j"),
+    ("Horizon", "horizon_s"), ("Horizon", "tokens_total"), ("Horizon", "energy_it_j"), ("Horizon", "energy_idle_it_j"),
     ("Horizon", "energy_facility_j"), ("Horizon", "cost_usd"), ("Horizon", "emissions_kg_co2e"),
     ("Horizon", "cost_usd_per_million_tokens"),
+    *(("Requests", k) for k in ("input_tokens_per_request", "output_tokens_per_request", "requests_per_s",
+                                "compute_ceiling_requests_per_s", "power_ceiling_requests_per_s",
+                                "e_tok_input_j_per_token", "e_tok_output_j_per_token", "energy_per_request_it_j",
+                                "energy_per_request_j", "energy_per_request_all_in_j")),
 )
 FRACTIONS = {"utilization", "eta_k", "eta_e"}
+# Rows shown only when known: idle capacity and requests are optional parts of a scenario.
+OPTIONAL = {"energy_idle_it_j"} | {k for s, k in SUMMARY if s == "Requests"}
+BOUNDARY_NAMES = {"accelerator": "accelerator", "node": "node", "rack": "rack", "it": "IT", "facility": "facility"}
 
 
 def summary_rows(result: Result) -> list[tuple[str, str, str, Any, str]]:
@@ -49,6 +56,8 @@ def summary_rows(result: Result) -> list[tuple[str, str, str, Any, str]]:
     for section, key in SUMMARY:
         f = F.field(key)
         x, label, human = v[key], f.label, None
+        if key in OPTIONAL and x is None:
+            continue
         if key == "binding":
             label, human = f"Binding constraint ({conv} K_eff)", x or "unknown"
         elif key == "binding_peak":
@@ -62,4 +71,19 @@ def summary_rows(result: Result) -> list[tuple[str, str, str, Any, str]]:
         elif key in FRACTIONS:
             human = H.percent(x)
         rows.append((section, label, H.quantity(x, f.unit) if human is None else human, x, f.unit))
+    return rows + ladder_rows(result)
+
+
+def ladder_rows(result: Result) -> list[tuple[str, str, str, Any, str]]:
+    """The boundary ladder as summary rows: e_tok at each boundary, with the rung that reaches it."""
+    j = result.to_json()
+    by, rungs = j["e_tok_by_boundary"], {r["to"]: r for r in j["boundary_ladder"]}
+    if by.get("it") is None:
+        return []
+    rows = []
+    for b, x in by.items():
+        r = rungs.get(b)
+        how = "" if r is None else f" (×{H.sig(r['overhead'])}, {r['basis']})" if r["overhead"] is not None else ""
+        rows.append(("Boundary ladder", f"e_tok at the {BOUNDARY_NAMES[b]} boundary",
+                     H.quantity(x, "J/token") + (how if x is not None else ""), x, "J/token"))
     return rows

@@ -12,7 +12,7 @@ from ..core import Result
 from ..units import factor
 from . import humanize as H
 from .operating import SOURCE_LABELS, operating_rows
-from .summary import finding
+from .summary import finding, summary_rows
 
 
 def estimate_renderable(result: Result, title: str | None = None) -> Group:
@@ -25,6 +25,7 @@ def estimate_renderable(result: Result, title: str | None = None) -> Group:
     if op is not None:
         parts.append(operating_table(op))
     parts.append(_horizon(v))
+    parts += [_section(result, name) for name in ("Requests", "Boundary ladder") if _has(result, name)]
     if result.levers:
         parts.append(_levers(result))
     if result.warnings:
@@ -113,8 +114,25 @@ def _horizon(v: dict[str, Any]) -> Table:
                        ("Emissions", H.mass_co2e(v["emissions_kg_co2e"])),
                        ("Cost per million tokens", H.money(v["cost_usd_per_million_tokens"])),
                        ("Emissions per token", H.si(v["emissions_g_co2e_per_token"], "gCO2e"))):
+        if label == "Facility energy" and v["energy_idle_it_j"] is not None:
+            h.add_row("  of which idle capacity (IT)", H.energy(v["energy_idle_it_j"]))
         h.add_row(label, val)
     return h
+
+
+def _has(result: Result, section: str) -> bool:
+    return any(row[0] == section for row in summary_rows(result))
+
+
+def _section(result: Result, section: str) -> Table:
+    """One optional section of the summary (requests, the boundary ladder) as a two-column table."""
+    t = Table(title=section, box=box.SIMPLE, title_justify="left", show_header=False)
+    t.add_column("")
+    t.add_column("", justify="right")
+    for sec, label, human, _, _ in summary_rows(result):
+        if sec == section:
+            t.add_row(label, human)
+    return t
 
 
 def _levers(result: Result) -> Table:
@@ -143,3 +161,26 @@ def print_point(est: Any, console: Console | None = None) -> None:
         from .uncertainty import mc_renderable
 
         con.print(mc_renderable(est.mc, est.result.values))
+    if est.disaggregated is not None:
+        con.print(disaggregated_table(est.disaggregated))
+
+
+def disaggregated_table(dis: Any) -> Table:
+    """A disaggregated deployment: each fleet's ceilings in requests/s, the binding one, energy per request."""
+    v = dis.values
+    t = Table(title=f"Disaggregated deployment: prefill fleet {dis.prefill_scenario}, decode fleet above",
+              box=box.SIMPLE, title_justify="left", show_header=False)
+    t.add_column("")
+    t.add_column("", justify="right")
+    for fleet in ("prefill", "decode"):
+        for kind in ("compute", "power"):
+            mark = "  ← binds" if v["binding"] == f"{fleet}_{kind}" else ""
+            t.add_row(f"{fleet.capitalize()} {kind} ceiling",
+                      H.si(v[f"{fleet}_{kind}_ceiling_requests_per_s"], "request/s") + mark)
+    for label, key, unit in (("Realized request rate", "requests_per_s", "request/s"),
+                             ("Energy per request (IT)", "energy_per_request_it_j", "J"),
+                             ("Energy per request (facility)", "energy_per_request_j", "J"),
+                             ("Prefill share of request energy", "prefill_energy_share", "1"),
+                             ("Facility power, both fleets", "p_facility_w", "W")):
+        t.add_row(label, H.percent(v[key]) if unit == "1" else H.quantity(v[key], unit))
+    return t

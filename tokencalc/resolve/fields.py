@@ -30,15 +30,17 @@ PROFILE_FIELDS: dict[str, dict[str, str]] = {
     "hardware": {
         "tdp": "tdp", "hbm_bandwidth": "hbm_bandwidth", "server_power_per_device": "server_power_per_device",
         "hbm_capacity": "hbm_capacity", "idle_power": "idle_power", "interconnect_bandwidth": "interconnect_bandwidth",
+        "rack_overhead": "rack_overhead",
         "serving.compute_efficiency": "serving_compute_efficiency",
         "serving.memory_efficiency": "serving_memory_efficiency", "serving.step_overhead": "serving_step_overhead",
         "serving.sequence_overhead": "serving_sequence_overhead",
         "serving.collective_latency": "serving_collective_latency", "serving.power_base": "serving_power_base",
         "serving.power_compute": "serving_power_compute", "serving.power_memory": "serving_power_memory",
+        "serving.dvfs_exponent": "serving_dvfs_exponent",
     },
     "facility": {
         "power": "p_facility", "it_power": "p_it", "pue": "pue", "cooling_capacity": "cooling_capacity",
-        "electricity_price": "electricity_price", "carbon_intensity": "carbon_intensity",
+        "fabric_overhead": "fabric_overhead", "electricity_price": "electricity_price", "carbon_intensity": "carbon_intensity",
     },
 }
 

@@ -149,6 +149,8 @@ def resolve(req: Request) -> Resolved:
                    bare=req.bare)
     if not req.bare:
         inputs = replace(inputs, modified_by=req.changes())
+    if scenario is not None and scenario.get("prefill_fleet"):
+        inputs = replace(inputs, prefill_elsewhere=True)  # a decode fleet: another fleet prefills (analysis)
     return Resolved(inputs, scenario, loaded["hardware"], loaded["facility"], loaded["workload"], levers, dirs)
 
 

@@ -13,7 +13,7 @@ KINDS = ("hardware", "facility", "workload", "lever", "scenario")
 # Folder of each kind under a profiles directory.
 FOLDERS = {"hardware": "hardware", "facility": "facilities", "workload": "workloads", "lever": "levers", "scenario": "scenarios"}
 
-BOUNDARIES = ("accelerator", "node", "it", "facility")
+BOUNDARIES = ("accelerator", "node", "rack", "it", "facility")
 TOKEN_BASES = ("output", "total")
 PHASES = ("prefill", "decode", "both")
 CONFIDENCE = ("replicated", "single-source", "developer-report")
@@ -109,6 +109,15 @@ CORE: dict[str, Field] = {
     "e_tok": Q("energy_intensity", "energy per token at the operating point (IT boundary unless e_tok_boundary says otherwise)", **POSITIVE, example="3 J/token"),
     "e_tok_boundary": Field("str", "accounting boundary of e_tok and device_power", choices=BOUNDARIES),
     "it_overhead": Q("dimensionless", "IT power per unit of power at the stated boundary (host, network, storage share), >= 1", min=1.0, example="1.3"),
+    "node_overhead": Q("dimensionless", "boundary ladder: node power per unit of accelerator power (host CPUs, DRAM, "
+                                        "NICs, fans), >= 1; default: server power per device / board power", min=1.0,
+                       example="1.5"),
+    "rack_overhead": Q("dimensionless", "boundary ladder: rack power per unit of node power (switch trays, power "
+                                        "shelves), >= 1", min=1.0, example="1.05"),
+    "fabric_overhead": Q("dimensionless", "boundary ladder: IT power per unit of rack power (data-center network and "
+                                          "storage), >= 1", min=1.0, example="1.1"),
+    "idle_power": Q("power", "board power of a device with no work (accelerator boundary): idle capacity draws it over "
+                             "the horizon; \"0 W\" leaves idle energy out", min=0.0, example="70 W"),
     "p_facility": Q("power", "facility delivered power (grid / contracted envelope)", **POSITIVE, example="1 MW"),
     "p_it": Q("power", "IT-delivered power (default P_facility / PUE)", **POSITIVE, example="800 kW"),
     "pue": Q("dimensionless", "power usage effectiveness, >= 1", min=1.0, example="1.2"),
@@ -133,11 +142,15 @@ CORE: dict[str, Field] = {
     "context_length": Field("int", "context length in tokens at the operating point", min=1),
     "devices_per_replica": Field("int", "devices one model replica spans (tensor parallel; expert parallel for MoE)", min=1),
     "input_tokens": Field("int", "prompt tokens per request (prefill: TTFT)", min=1),
+    "output_tokens": Field("int", "generated tokens per request (decode); with input_tokens: per-request energy and "
+                                  "requests/s", min=1),
     "tpot_slo": Q("time", "time-per-output-token SLO (ITL): the batch search keeps ITL within it", **POSITIVE, example="50 ms"),
     "ttft_slo": Q("time", "time-to-first-token SLO: the batch search keeps TTFT within it", **POSITIVE, example="1 s"),
     "objective": Field("str", "what the batch search optimises under the SLO", choices=OBJECTIVES),
     "operating_point": Field("str", "where the operating point comes from: measurements where they exist (auto), "
                                     "measurements only, or the serving model only", choices=OPERATING_POINTS),
+    "power_cap": Q("power", "board-power limit per device (accelerator boundary): the device lowers its core clock "
+                            "to stay within it (docs/model.md §4.7)", **POSITIVE, example="250 W"),
 }
 
 HARDWARE: dict[str, Spec] = {
@@ -151,7 +164,9 @@ HARDWARE: dict[str, Spec] = {
     "peak_flops": MapOf(Q("compute_rate", "dense peak per device", **POSITIVE, example="989.4 TFLOP/s"),
                         "dense peak throughput per device by precision", key_help="precision"),
     "server_power_per_device": Q("power", "server (node) power per device incl. host CPUs, NICs, fans", **POSITIVE, example="1275 W"),
-    "idle_power": Q("power", "board power at idle (the serving model's power floor)", **POSITIVE, example="70 W"),
+    "idle_power": Q("power", "board power at idle (the serving model's power floor; idle capacity's draw)", min=0.0,
+                    example="70 W"),
+    "rack_overhead": CORE["rack_overhead"],
     "interconnect_bandwidth": Q("bandwidth", "device-to-device bandwidth per device (NVLink total, as published)",
                                 **POSITIVE, example="900 GB/s"),
     "serving": Table({
@@ -165,6 +180,8 @@ HARDWARE: dict[str, Spec] = {
         "power_base": Q("dimensionless", "power model: share of TDP at zero activity", example="0.45"),
         "power_compute": Q("dimensionless", "power model: share of TDP per unit of compute activity", example="0.9"),
         "power_memory": Q("dimensionless", "power model: share of TDP per unit of memory activity", example="0.25"),
+        "dvfs_exponent": Q("dimensionless", "power cap: the compute units' busy power scales as (clock share)^α "
+                                            "(default 3: C·V²·f with V ∝ f)", **POSITIVE, example="3"),
     }, "serving-model parameters fitted per hardware (docs/model.md §4.3)"),
 }
 
@@ -176,6 +193,7 @@ FACILITY: dict[str, Spec] = {
     "it_power": Q("power", "IT power P_IT (instead of power)", **POSITIVE, example="1.6 MW"),
     "pue": CORE["pue"],
     "cooling_capacity": CORE["cooling_capacity"],
+    "fabric_overhead": CORE["fabric_overhead"],
     "electricity_price": CORE["electricity_price"],
     "carbon_intensity": CORE["carbon_intensity"],
 }
@@ -278,6 +296,9 @@ SCENARIO: dict[str, Spec] = {
     "workload": Field("ref", "workload profile id or path", ref_kind="workload"),
     "levers": Field("refs", "lever profile ids or paths", ref_kind="lever"),
     "start_date": Field("date", "calendar date of t = 0 (for dated steps)"),
+    "prefill_fleet": Field("ref", "a disaggregated deployment: the scenario of the fleet that prefills the prompts "
+                                  "(its tokens are prompt tokens); this scenario is then the decode fleet",
+                           ref_kind="scenario"),
     "allow_operating_point_shift": Field("bool", "count levers even when they break a quality tolerance or the SLO"),
     "whole_token_levers": Field("bool", "count one-phase levers on the whole token when the workload declares no "
                                         "prefill/decode split (otherwise they are not counted)"),
