@@ -163,3 +163,15 @@ def test_a_cap_on_a_measured_curve_point_uses_the_models_relative_slowdown(capsy
         "throughput_per_device_tokens_per_s"]
     code, _, err = run(capsys, *args, "--power-cap", "400 W")
     assert code == 2 and "cannot slow the step that far" in err
+
+
+def test_a_cap_in_a_sweep_and_a_solve_scan_is_evaluated_per_point(capsys):
+    # found by make fuzz: the cap's note read an array's truth value when a sweep or solve evaluated arrays
+    from tests.cli_runs import run
+
+    code, out, err = run(capsys, "sweep", "samsi-65b-v100-power-cap", "--vary", "kernel_efficiency=0.003,0.74",
+                         "--format", "csv")
+    assert code == 0, err
+    assert len(out.strip().splitlines()) == 3
+    code, _, err = run(capsys, "solve", "samsi-65b-v100-power-cap", "--for", "peak_flops", "--format", "json")
+    assert code == 0, err

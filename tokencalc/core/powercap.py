@@ -76,8 +76,8 @@ class CapEffect:
 
     def note(self) -> str:
         """One line for the estimate's notes (scalars)."""
-        if is_array(self.cap):
-            return "Power cap: per point (see the sweep's columns)."
+        if any(is_array(x) for x in (self.cap, self.binds, self.power_uncapped, self.itl_uncapped)):
+            return "Power cap: per point (a sweep, sample or solve scan evaluates it at every point)."
         if not self.binds:
             return (f"Power cap {self.cap:,.4g} W per device does not bind: the operating point draws "
                     f"{self.power_uncapped:,.4g} W uncapped.")
