@@ -4,7 +4,7 @@ Data flow: `analysis.appendix` (every analysis the report shows, done once) →
 `context.build_context` (plain data, humanised strings, the cited sources as a
 `bibtex.Bibliography`, chart SVG) → Jinja2 (`templates`: autoescaped, sandboxed,
 confined to the template folder) → HTML (`html`) → WeasyPrint (`pdf`: confined
-fetcher, no attachments, the template folder's compact fonts) → PDF; or the same
+fetcher, no attachments, the template folder's compact fonts; in a forked child, `child`) → PDF; or the same
 context → `tex` (+ .bib, chart PDFs) / `markdown` (+ chart SVGs). `files`
 renders every file of one report in memory; the CLI checks them all, then
 writes. No clock reads: a date appears only when the user sets

@@ -7,6 +7,7 @@ inline SVG for the HTML and PDF reports, SVG files for Markdown, PDF files for L
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -38,9 +39,23 @@ def chart_jobs(app: Any) -> dict[str, tuple]:
 
 
 def expected_charts(app: Any) -> list[str]:
-    """The names of the charts the appendix's data give (decided without drawing; needs matplotlib)."""
-    charts = charts_module()
+    """The names of the charts the appendix's data give (decided without drawing, and without importing
+    matplotlib: the drawing child imports it, off the PDF's critical path; MissingPieceError without it)."""
+    from .. import charts
+
+    if not _installed("matplotlib"):
+        charts_module()  # the clean error naming what to install
     return [name for name, args in chart_jobs(app).items() if charts.drawable(name, *args)]
+
+
+def _installed(name: str) -> bool:
+    """Whether `name` can be found (without importing it)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def charts_of(app: Any) -> dict[str, Any]:
@@ -97,6 +112,7 @@ def charts_in_background(app: Any) -> Callable[..., dict[str, Any]]:
     if pid == 0:  # the child: draw, send, and leave without running the parent's exit handlers
         code = 1
         try:
+            gc.disable()  # it leaves with os._exit: collecting cycles first would be wasted work
             os.close(read_fd)
             data = json.dumps({k: str(v) for k, v in charts_of(app).items()}).encode("utf-8")
             with os.fdopen(write_fd, "wb") as fh:

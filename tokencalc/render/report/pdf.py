@@ -3,11 +3,15 @@
 Safety: WeasyPrint fetches resources only through :func:`confined_fetcher`, which
 serves `data:` URLs and files inside the template folder and refuses everything
 else (other files, any host); PDF attachments are dropped. Determinism: the
-render runs with SOURCE_DATE_EPOCH set (font subset timestamps).
+render runs with SOURCE_DATE_EPOCH set (font subset timestamps). Speed: the CLI
+renders in a forked child (`child`), which imports WeasyPrint while the CLI writes
+the HTML and forks a grandchild to draw the charts (`drawing`); the same code, so
+the same bytes, as in-process.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +19,7 @@ from typing import Any, Callable, Iterator, Sequence
 from urllib.parse import unquote, urlsplit
 
 from ...errors import MissingPieceError, ReportError
+from . import child
 from .context import epoch
 from .drawing import PendingCharts, expected_charts
 from .html import check_paper, render_html
@@ -165,8 +170,10 @@ def render_pdf(app: Any, *, argv: Sequence[str], template_dir: str | os.PathLike
                paper: str = "a4") -> tuple[bytes, list[str]]:
     """The report of an `analysis.appendix.Appendix` as PDF bytes, plus the URLs the fetcher refused.
 
-    A forked child draws the charts while WeasyPrint imports here; the HTML refers to them as
-    `tokencalc-chart:<name>` images, which the fetcher hands over when the layout reaches them.
+    Where it can, a forked child renders (`child.run`): it imports WeasyPrint while this process
+    writes the HTML, and this process never imports WeasyPrint nor frees a layout. The charts come
+    from another child (`drawing.PendingCharts`). In-process anywhere else, and whenever the child
+    fails, which raises the real error; the bytes are the same either way.
 
     Raises:
         MissingPieceError: WeasyPrint or its system libraries missing; or as for `render_html`.
@@ -174,16 +181,38 @@ def render_pdf(app: Any, *, argv: Sequence[str], template_dir: str | os.PathLike
     from markupsafe import Markup
 
     check_paper(paper)
-    folder = template_folder(template_dir)
-    names = expected_charts(app)  # needs matplotlib: fails cleanly before anything starts
+    folder = template_folder(template_dir)  # a bad --template fails here, before anything starts
+    names = expected_charts(app)  # so does a missing matplotlib
+
+    def html() -> str:  # the charts as `tokencalc-chart:<name>` images, handed over by the fetcher
+        images = {n: Markup(f'<img class="chart" alt="{n} chart" src="{CHART_SCHEME}{n}">') for n in names}
+        return render_html(app, argv=argv, template_dir=template_dir, paper=paper, drawn=images)
+
+    packed = child.run(lambda receive: _pack(*_render(app, folder, lambda: receive().decode("utf-8"))),
+                       lambda: html().encode("utf-8"))
+    if packed is not None:
+        return _unpack(packed)
+    return _render(app, folder, html)
+
+
+def _render(app: Any, folder: Path, html: Callable[[], str]) -> tuple[bytes, list[str]]:
+    """The PDF of `html()`, its charts drawn by a forked child while WeasyPrint imports here (the
+    fetcher asks for them mid-layout)."""
     pending = PendingCharts(app)
     try:
         weasyprint_module()  # imports while the charts are drawn; fails early without the system libraries
-        images = {n: Markup(f'<img class="chart" alt="{n} chart" src="{CHART_SCHEME}{n}">') for n in names}
-        html = render_html(app, argv=argv, template_dir=template_dir, paper=paper, drawn=images)
-        out = html_to_pdf(html, folder, pending.get)
+        out = html_to_pdf(html(), folder, pending.get)
     finally:
         pending.close()
     if pending.error is not None:
         raise pending.error
     return out
+
+
+def _pack(pdf: bytes, blocked: list[str]) -> bytes:
+    return json.dumps(blocked).encode("utf-8") + b"\n" + pdf
+
+
+def _unpack(packed: bytes) -> tuple[bytes, list[str]]:
+    head, pdf = packed.split(b"\n", 1)
+    return pdf, list(json.loads(head))

@@ -1,0 +1,91 @@
+"""The PDF rendered in a forked child (render.report.child): same bytes, errors, no process left behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from tokencalc.analysis.appendix import appendix
+from tokencalc.errors import ReportError
+from tokencalc.render.report import child
+from tokencalc.render.report import pdf as P
+from tokencalc.resolve.scenario import Request
+
+needs_fork = pytest.mark.skipif(not child.can_fork(), reason="forks only on Linux, with no other thread")
+
+
+def no_child_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@needs_fork
+def test_child_hands_input_over_and_output_back():
+    big = bytes(range(256)) * 2000  # larger than a pipe's buffer, both ways
+    assert child.run(lambda receive: receive()[::-1] * 2, lambda: big) == big[::-1] * 2
+    assert no_child_left()
+
+
+@needs_fork
+def test_a_failing_child_gives_none_and_is_reaped():
+    assert child.run(lambda receive: b"" + 1, lambda: b"input") is None  # type: ignore[operator]
+    assert child.run(lambda receive: os._exit(3), lambda: b"input") is None
+    assert no_child_left()
+
+
+@needs_fork
+def test_an_error_preparing_the_input_ends_the_child_and_propagates():
+    def given() -> bytes:
+        raise ReportError("template error: boom")
+
+    with pytest.raises(ReportError, match="boom"):
+        child.run(lambda receive: receive(), given)
+    assert no_child_left()
+
+
+def test_no_fork_with_another_thread(monkeypatch):
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert not child.can_fork()
+    assert child.run(lambda receive: b"never", lambda: b"") is None
+
+
+@needs_fork
+@pytest.mark.parametrize("scenario", ["default", "default-uncertain"])
+def test_pdf_from_the_child_equals_pdf_in_process(monkeypatch, scenario):
+    app = appendix(Request(scenario=scenario))
+    forked = P.render_pdf(app, argv=["tokencalc", "report"])
+    assert no_child_left()
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # no fork: everything in this process
+    here = P.render_pdf(app, argv=["tokencalc", "report"])
+    assert forked[0][:5] == b"%PDF-" and forked == here
+
+
+@needs_fork
+def test_a_template_error_in_a_pdf_report_is_clean(cli, tmp_path):
+    tpl = tmp_path / "tpl"
+    tpl.mkdir()
+    (tpl / "report.html.j2").write_text("<p>{{ 1 / 0 }}</p>", encoding="utf-8")
+    out = tmp_path / "r.pdf"
+    run = cli("report", "--template", str(tpl), "-o", str(out))
+    assert run.code == 2 and "template error" in run.err and "Traceback" not in run.err
+    assert not out.exists()
+    assert no_child_left()
+
+
+@needs_fork
+def test_the_pdf_cli_process_imports_neither_weasyprint_nor_matplotlib(tmp_path):
+    out = tmp_path / "r.pdf"
+    code = ("import sys\nfrom tokencalc.cli import main\n"
+            f"try:\n    main(['report', '-o', {str(out)!r}])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('weasyprint', 'matplotlib') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"  # a child rendered (and another drew the charts)
+    assert out.read_bytes()[:5] == b"%PDF-"
