@@ -143,3 +143,12 @@ def test_engine_models_k_eff_and_e_tok_from_the_serving_model():
     assert r["e_tok_j_per_token"] == pytest.approx(step.e_tok_accelerator * 1275 / 700, rel=1e-12)
     measured = estimate(replace(inp, e_tok=0.5, e_tok_boundary="it")).values
     assert measured["e_tok_origin"] == "given" and measured["e_tok_j_per_token"] == 0.5   # measured wins
+
+
+def test_more_experts_per_token_than_experts_is_an_input_error(capsys):
+    # found by make fuzz: (1 - k/E)^B overflowed for k > E (an OverflowError, exit 1)
+    from tests.cli_runs import run
+
+    code, _, err = run(capsys, "estimate", "--workload", "qwen3-30b-a3b", "--hardware", "h100-sxm",
+                       "--set", "workload.model.experts_per_token=200")
+    assert code == 2 and "exceeds n_experts" in err

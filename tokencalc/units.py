@@ -38,6 +38,10 @@ DIMENSIONS: dict[str, tuple[str, str]] = {
     "currency": ("[currency]", "USD"),
     "carbon": ("[carbon]", "kgCO2e"),
     "rate": ("1 / [time]", "1/s"),
+    "currency_rate": ("[currency] / [time]", "USD/s"),
+    "price_per_power": ("[currency] * [time] ** 3 / [mass] / [length] ** 2", "USD/W"),
+    "volume": ("[length] ** 3", "L"),
+    "water_intensity": ("[length] * [time] ** 2 / [mass]", "L/J"),
 }
 
 # How users usually write each dimension, for "expected ..." in error messages.
@@ -60,6 +64,10 @@ EXAMPLES: dict[str, str] = {
     "currency": '"1000 USD"',
     "carbon": '"1 tCO2e"',
     "rate": '"30 percent/year"',
+    "currency_rate": '"2.99 USD/hour"',
+    "price_per_power": '"10000 USD/kW"',
+    "volume": '"1000 L"',
+    "water_intensity": '"1.8 L/kWh"',
 }
 
 
@@ -109,6 +117,8 @@ def to_si(quantity, dim: str, *, file: str | None = None, key: str | None = None
     if dim == "carbon_intensity" and quantity.dimensionality == ureg.get_dimensionality("[mass]/[mass]/[length]**2*[time]**2"):
         # "0.4 kg/kWh" is the usual way to write grid intensity: read the mass as CO2e.
         quantity = quantity * ureg.Quantity(1, "gram_CO2e / gram")
+    elif dim == "carbon" and quantity.dimensionality == ureg.get_dimensionality("[mass]"):
+        quantity = quantity * ureg.Quantity(1, "gram_CO2e / gram")  # "1500 kg" of emissions: CO2e, likewise
     if quantity.dimensionality != want:
         got_unit = f"{quantity.units:~}" or "no unit"
         raise UnitError(

@@ -36,6 +36,12 @@ UNITS: dict[str, list[str]] = {
     "price": ["USD/kWh", "USD/MWh", "cent/kWh", "USD/J", "dollar/GWh"],
     "carbon_intensity": ["kg/kWh", "g/kWh", "kgCO2e/kWh", "tCO2e/MWh", "gCO2e/kWh"],
     "rate": ["percent/year", "percent/month", "%/year", "1/s", "percent/(6 month)"],
+    "currency": ["USD", "dollar", "cent"],
+    "carbon": ["kgCO2e", "tCO2e", "kg", "t", "gCO2e"],
+    "currency_rate": ["USD/s", "USD/hour", "USD/h", "cent/hour", "USD/day"],
+    "price_per_power": ["USD/W", "USD/kW", "USD/MW"],
+    "volume": ["L", "mL", "m**3"],
+    "water_intensity": ["L/J", "L/kWh", "mL/kWh", "L/MWh"],
 }
 
 # Units pint knows that are a trap: offset, logarithmic, angles, odd powers, look-alikes.
@@ -85,7 +91,8 @@ TYPICAL: dict[str, tuple[float, float]] = {
     "time": (3, 8.5), "power": (2, 9), "energy": (3, 15), "compute_rate": (12, 21), "compute_intensity": (9, 13),
     "energy_intensity": (-2, 2), "token_rate": (0, 5), "tokens": (3, 15), "bytes": (9, 12), "bandwidth": (11, 13),
     "bytes_per_token": (3, 7), "price": (-8.5, -6.8), "carbon_intensity": (-8.5, -6.5), "rate": (-10, -7),
-    "dimensionless": (-2, 2),
+    "dimensionless": (-2, 2), "currency": (2, 6), "carbon": (1, 4), "currency_rate": (-4, -2.5),
+    "price_per_power": (0, 1.5), "volume": (0, 6), "water_intensity": (-7.5, -6),
 }
 BY_KEY: dict[str, tuple[float, float]] = {
     "active_params": (9, 12), "total_params": (9, 12.5), "bytes_per_param": (-0.4, 0.6), "tdp": (2, 3.2),

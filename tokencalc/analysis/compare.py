@@ -19,6 +19,7 @@ from ..core import Result, estimate
 from ..errors import InputError, TokencalcError
 from ..resolve.profiles import list_profiles, search_dirs, suggest
 from ..resolve.scenario import Request, Resolved, resolve
+from .prices import for_workload
 
 SCHEMA = "tokencalc.compare/1"
 AXES = ("hardware", "facility", "workload", "lever")
@@ -71,6 +72,8 @@ class Row:
                "workload": r.workload.id if r.workload else None,
                "token_rate_relative": self.relative}
         out.update(self._json)
+        prices = for_workload(out["workload"])  # directional context (analysis/prices.py), never an input
+        out["listed_api_usd_per_million_output_tokens"] = min(p.output for p in prices) if prices else None
         if self.mc is not None:
             out["mc"] = self.mc.to_json()
         return out

@@ -109,9 +109,9 @@ def register(app: typer.Typer) -> None:
         if format is CompareFormat.table:
             con = stdout_console()
             con.print(RC.table(comp))
-            note = RC.disagreement(comp)
-            if note:
-                con.print(f"[dim]{note}[/]")
+            for note in (RC.disagreement(comp), RC.price_caveat(comp)):
+                if note:
+                    con.print(f"[dim]{note}[/]")
         else:
             write_text(RC.FORMATTERS[format.value](comp), output, force)
         if fail_if is not None:

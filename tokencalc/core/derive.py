@@ -104,6 +104,13 @@ DERIVATIONS: tuple[Derivation, ...] = (
                lambda i: i.it_overhead is None and i.e_tok_boundary in ("accelerator", "node", "rack")
                and ladder.to_it(i, i.e_tok_boundary) is not None,
                lambda i: ladder.to_it(i, i.e_tok_boundary)),
+    # An hourly series gives the mean over the horizon: facility power is constant at one operating
+    # point, so cost = E_facility · mean price exactly (docs/model.md §8.2); `project` integrates the hours.
+    *(Derivation(key, (field, "horizon"), "mean of the hourly series over the horizon", unit,
+                 lambda i, f=field, k=key: getattr(i, f) is not None and getattr(i, k) is None and i.horizon is not None,
+                 lambda i, f=field: getattr(i, f).mean(0.0, i.horizon))
+      for key, field, unit in (("electricity_price", "electricity_price_series", "USD/J"),
+                               ("carbon_intensity", "carbon_intensity_series", "kgCO2e/J"))),
 )
 
 BY_TARGET = {d.target: d for d in DERIVATIONS}
@@ -147,5 +154,7 @@ def provenance(inp: Inputs, derived: Inputs, targets: tuple[str, ...]) -> dict[s
 def _citation(inp: Inputs, d: Derivation) -> str | None:
     if d.target == "it_overhead":
         return ladder.describe(inp, inp.e_tok_boundary)
+    if d.reads[0].endswith("_series"):
+        return getattr(inp, d.reads[0]).describe()
     sources = dict.fromkeys(inp.provenance[r].source for r in d.reads if r in inp.provenance)
     return "; ".join(sources) if sources else None

@@ -23,6 +23,7 @@ from .inputs import Inputs
 from .levers import LeverStatus, factors, gate
 from .operating import settle
 from .opmodel import SERVING_RULE, model_of, step_at
+from .costs import costs
 from .requests import requests
 
 # The Inputs fields that enter the ceilings, the rate, energy, cost or emissions
@@ -39,6 +40,8 @@ RATE_FIELDS = frozenset({
     "serving_memory_efficiency", "serving_step_overhead", "serving_sequence_overhead", "serving_collective_latency",
     "serving_power_base", "serving_power_compute", "serving_power_memory",
     "node_overhead", "rack_overhead", "fabric_overhead", "output_tokens",
+    "device_price", "device_hourly_price", "lifetime", "embodied_carbon", "capex_per_it_power", "facility_lifetime",
+    "opex_per_it_power", "wue", "grid_water_intensity",
     "power_cap", "serving_dvfs_exponent",  # a power cap slows the modeled step (docs/model.md §4.7)
 })
 GATE_FIELDS = frozenset({"tpot_slo", "tpot_measured", "quality"})
@@ -179,7 +182,7 @@ def _rates(d: Inputs, r: dict[str, Any]) -> dict[str, Any]:
     qp = p_it / e_tok if known(p_it, e_tok) else None
     qk_peak = k_peak / c_tok if known(k_peak, c_tok) else None
     rate = u * minimum(qk, qp) if known(qk, qp) else None  # one ceiling alone does not bound the rate
-    pue, price, carbon = d.pue, d.electricity_price, d.carbon_intensity
+    pue, carbon = d.pue, d.carbon_intensity
     idle_it = _idle_power_it(d, r, u)
     it_power = rate * e_tok if known(rate, e_tok) else None           # IT power drawn by the output [W]
     if known(it_power, idle_it):
@@ -196,14 +199,14 @@ def _rates(d: Inputs, r: dict[str, Any]) -> dict[str, Any]:
         "ceiling_ratio": qk / qp if known(qk, qp) else None,
         "e_tok_facility": e_fac,
         "it_power": it_power, "facility_power": fac_power, "idle_power_it": idle_it,
-        "cost_rate": fac_power * price if known(fac_power, price) else None,
+
         "emissions_rate": fac_power * carbon if known(fac_power, carbon) else None,
         "power_demand_at_compute_ceiling": qk * e_tok if known(qk, e_tok) else None,
-        "cost_per_million_tokens": e_fac * price * 1e6 if known(e_fac, price) else None,
         "emissions_per_token": e_fac * carbon if known(e_fac, carbon) else None,
     }
-    out.update(_totals(d.horizon, rate, e_tok, idle_it, pue, price, carbon))
+    out.update(_totals(d.horizon, rate, e_tok, idle_it, pue, carbon))
     out.update(requests(d, {**r, **out}, rate, qk, qp, e_tok, pue, r.get("f_e_prefill")))
+    out.update(costs(d, {**r, **out}))  # after the energy: the bill is one of its parts
     out.update(_ratios(d, r))
     return out
 
@@ -220,8 +223,9 @@ def _idle_power_it(d: Inputs, r: dict[str, Any], u: Any) -> Any:
     return None if kappa is None else (1.0 - u) * d.devices * d.idle_power * kappa
 
 
-def _totals(horizon: Any, rate: Any, e_tok: Any, idle_it: Any, pue: Any, price: Any, carbon: Any) -> dict[str, Any]:
-    """Tokens, energy (the tokens' and the idle capacity's), cost and emissions over the horizon at constant inputs."""
+def _totals(horizon: Any, rate: Any, e_tok: Any, idle_it: Any, pue: Any, carbon: Any) -> dict[str, Any]:
+    """Tokens, energy (the tokens' and the idle capacity's) and emissions over the horizon at constant inputs
+    (cost: core/costs.py)."""
     tokens = rate * horizon if known(rate, horizon) else None
     e_it = tokens * e_tok if known(tokens, e_tok) else None
     e_idle = idle_it * horizon if known(idle_it, horizon) else None
@@ -229,7 +233,6 @@ def _totals(horizon: Any, rate: Any, e_tok: Any, idle_it: Any, pue: Any, price: 
         e_it = e_it + e_idle
     e_fac = e_it * pue if known(e_it, pue) else None
     return {"tokens_total": tokens, "energy_it": e_it, "energy_facility": e_fac, "energy_idle_it": e_idle,
-            "cost": e_fac * price if known(e_fac, price) else None,
             "emissions": e_fac * carbon if known(e_fac, carbon) else None}
 
 

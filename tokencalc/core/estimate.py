@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError
-from ..units import factor
 from . import fields as F
 from . import ladder
 from .arith import known
@@ -17,8 +16,12 @@ from .engine import evaluate
 from .inputs import Inputs, Provenance
 from .levers import LeverStatus, gate
 from .operating import settle
+from .series import series_json, series_notes
 
 SCHEMA = "tokencalc.estimate/1"
+# JSON keys reported in a unit other than the engine's SI one: key -> engine units per reported unit.
+SCALED = {"emissions_g_co2e_per_token": 1e-3, "embodied_g_co2e_per_token": 1e-3,  # kgCO2e -> gCO2e
+          "water_ml_per_token": 1e-3, "water_ml_per_request": 1e-3}                # L -> mL
 
 
 @dataclass
@@ -67,6 +70,7 @@ class Result:
         cap = getattr(op, "cap", None)  # a power cap's effect on both ceilings (docs/model.md §4.7)
         out["power_cap"] = (cap.to_json(self.values.get("compute_ceiling_tokens_per_s"),
                                         self.values.get("power_ceiling_tokens_per_s")) if cap is not None else None)
+        out["input_series"] = series_json(self.inputs)  # hourly price / carbon series (docs/model.md §8.2)
         out["notes"] = list(self.notes)
         out["warnings"] = list(self.warnings)
         return out
@@ -126,9 +130,9 @@ def estimate(inp: Inputs) -> Result:
             values[f.json] = book[f.json]
         elif f.engine in ("binding", "binding_peak"):
             values[f.json] = label(r[f.engine])
-        elif f.json == "emissions_g_co2e_per_token":
+        elif f.json in SCALED:
             v = r[f.engine]
-            values[f.json] = None if v is None else v / factor("gCO2e", "carbon")
+            values[f.json] = None if v is None else v / SCALED[f.json]
         else:
             values[f.json] = r.get(f.engine, getattr(d, f.engine, None))
     bad = [k for k, v in values.items() if isinstance(v, float) and not math.isfinite(v)]
@@ -182,12 +186,13 @@ OP_LIMITS = {"memory": "memory bandwidth", "compute": "kernel efficiency", "inte
 
 def notes(inp: Inputs, r: dict[str, Any], statuses: list[LeverStatus]) -> list[str]:
     """What was assumed, converted or could not be computed, and why."""
-    out = list(inp.resolution_notes)
+    out = list(inp.resolution_notes) + series_notes(inp)
     out += _operating_notes(r.get("operating_point"))
     out += _compute_notes(r)
     out += _energy_notes(r["inputs"], r)
     out += _power_notes(inp, r)
     out += _idle_notes(inp, r)
+    out += _cost_notes(inp, r)
     out += _request_notes(r)
     binding, binding_peak, conv = label(r["binding"]), label(r["binding_peak"]), r["k_eff_convention"]
     if binding is None:
@@ -292,6 +297,26 @@ def _idle_notes(inp: Inputs, r: dict[str, Any]) -> list[str]:
     if known(r["it_power"], r["p_it"]) and r["it_power"] > r["p_it"] * (1 + 1e-9):
         out.append(f"Average IT power with the idle capacity ({r['it_power'] / 1e3:.4g} kW) exceeds P_IT "
                    f"({r['p_it'] / 1e3:.4g} kW): the deployment cannot idle that many devices within its envelope.")
+    return out
+
+
+def _cost_notes(inp: Inputs, r: dict[str, Any]) -> list[str]:
+    """Which parts of the cost are counted, and what would add the missing ones."""
+    d, out = r["inputs"], []
+    own = r["ownership"]
+    if own == "owned" and d.lifetime is None:
+        out.append("Device price not amortised: no lifetime given (--lifetime, or the hardware's lifetime).")
+    if d.embodied_carbon is not None and d.lifetime is None:
+        out.append("Embodied carbon not amortised: no lifetime given (--lifetime).")
+    if d.capex_per_it_power is not None and d.facility_lifetime is None:
+        out.append("Data-center capital cost not amortised: no facility_lifetime given.")
+    if r["capex_rate"] is not None or r["opex_rate"] is not None:
+        if r["energy_cost_rate"] is None:
+            out.append("Cost not totalled: capital or operating cost is given but no electricity price.")
+        elif own is None and inp.devices is not None:
+            hw = f" for hardware {inp.hardware}" if inp.hardware else ""
+            out.append(f"Device cost not counted: no device price or hourly price{hw} (give --device-price or "
+                       "--device-hourly-price; tokencalc bundles only published prices).")
     return out
 
 

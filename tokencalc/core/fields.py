@@ -59,7 +59,7 @@ ESTIMATE: tuple[OutputField, ...] = (
     _F("tokens_total", "tokens_total", "token", "Tokens Q(T)"),
     _F("energy_it_j", "energy_it", "J", "IT energy"),
     _F("energy_facility_j", "energy_facility", "J", "Facility energy"),
-    _F("cost_usd", "cost", "USD", "Electricity cost"),
+    _F("cost_usd", "cost", "USD", "Cost (energy + capex + opex)"),
     _F("emissions_kg_co2e", "emissions", "kgCO2e", "Emissions"),
     _F("k_eff_convention", "k_eff_convention", "", "K_eff convention"),
     _F("k_eff_limited_by", None, "", "K_eff limited by"),
@@ -98,6 +98,19 @@ ESTIMATE: tuple[OutputField, ...] = (
     _F("energy_per_request_j", "energy_per_request", "J", "Energy per request (facility)"),
     _F("energy_per_request_all_in_j", "energy_per_request_all_in", "J",
        "Energy per request with idle capacity (facility)"),
+    # cost and impact (docs/model.md §8.1)
+    _F("ownership", "ownership", "", "Hardware owned or rented"),
+    _F("energy_cost_usd", "energy_cost", "USD", "Electricity cost"),
+    _F("capex_usd", "capex", "USD", "Capital cost, amortised"),
+    _F("opex_usd", "opex", "USD", "Operating cost besides energy"),
+    _F("cost_usd_per_million_tokens_energy", "cost_per_million_tokens_energy", "USD", "Cost per million tokens: electricity"),
+    _F("cost_usd_per_million_tokens_capex", "cost_per_million_tokens_capex", "USD", "Cost per million tokens: capital"),
+    _F("cost_usd_per_million_tokens_opex", "cost_per_million_tokens_opex", "USD", "Cost per million tokens: operating"),
+    _F("embodied_kg_co2e", "embodied_total", "kgCO2e", "Embodied emissions, amortised"),
+    _F("embodied_g_co2e_per_token", "embodied_per_token", "gCO2e", "Embodied emissions per token"),
+    _F("water_l", "water", "L", "Water (on site + electricity generation)"),
+    _F("water_ml_per_token", "water_per_token", "mL", "Water per token"),
+    _F("water_ml_per_request", "water_per_request", "mL", "Water per request"),
 )
 
 # The columns that hold the binding classifier's codes (labels in output). Not every key starting with

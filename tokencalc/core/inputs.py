@@ -179,7 +179,20 @@ class Inputs:
     utilization: Any = None
     electricity_price: Any = None          # USD/J
     carbon_intensity: Any = None           # kgCO2e/J
+    electricity_price_series: Any = None   # core.series.Series: hourly price (its mean fills electricity_price)
+    carbon_intensity_series: Any = None    # core.series.Series: hourly carbon intensity
     horizon: Any = None                    # s
+    # cost and impact (core/costs.py)
+    device_price: Any = None               # USD per device (owned)
+    device_hourly_price: Any = None        # USD/s per device (rented)
+    ownership: str | None = None           # "owned" | "rented" (default: owned when a device price is known)
+    lifetime: Any = None                   # s, service lifetime of the devices
+    embodied_carbon: Any = None            # kgCO2e per device
+    capex_per_it_power: Any = None         # USD/W of IT capacity
+    facility_lifetime: Any = None          # s
+    opex_per_it_power: Any = None          # USD/(W s), non-energy operating cost
+    wue: Any = None                        # L/J of IT energy (on-site water)
+    grid_water_intensity: Any = None       # L/J of facility energy (electricity generation)
     binding_tolerance: Any = DEFAULT_TOLERANCE
     # operating-point gate
     quality: dict[str, tuple[float, float | None]] = field(default_factory=dict)

@@ -62,6 +62,11 @@ def model_of(inp: Inputs, c_tok: Any = None) -> tuple[Any, Any] | None:
     else:
         return None
     moe = known(inp.n_experts, inp.experts_per_token, inp.expert_params) and params is inp.total_params
+    if moe and not is_array(inp.experts_per_token) and not is_array(inp.n_experts) \
+            and inp.experts_per_token > inp.n_experts:
+        src = inp.provenance["experts_per_token"].source if "experts_per_token" in inp.provenance else "given"
+        raise InputError(f"experts_per_token = {inp.experts_per_token:g} ({src}) exceeds n_experts = "
+                         f"{inp.n_experts:g}: a token cannot use more routed experts than a layer has")
     w, kv = byte_factors(inp)
     arch = Architecture(inp.active_params, params, bpp * w, inp.n_layers, inp.d_attn, inp.kv_bytes_per_token * kv,
                         d_model=inp.d_model, n_experts=inp.n_experts if moe else None,

@@ -12,6 +12,7 @@ from ..core import fields as F
 from . import humanize as H
 from .latex import latex_escape
 
+LISTED = "listed_api_usd_per_million_output_tokens"  # directional context (analysis/prices.py)
 # (header, estimate JSON key); cells are humanised from the key's SI unit in the output-field registry.
 COLUMNS = (
     ("Compute ceiling", "compute_ceiling_tokens_per_s"),
@@ -22,6 +23,7 @@ COLUMNS = (
     ("J/token (IT)", "e_tok_j_per_token"),
     ("Tokens", "tokens_total"),
     ("Facility energy", "energy_facility_j"),
+    ("Cost / M tokens", "cost_usd_per_million_tokens"),
     ("Operating point", "operating_point"),
 )
 # The operating point's figures as flat CSV columns (JSON has the whole object).
@@ -36,7 +38,11 @@ def relative_header(mode: str) -> str:
 def human_cells(row: Row) -> list[str]:
     """The humanized cells of one row (without the label and the relative column)."""
     v = row.values()
-    return [cell(key, v[key]) for _, key in COLUMNS]
+    out = [cell(key, v[key]) for _, key in COLUMNS]
+    if v[LISTED] is not None:  # the listed price beside the modeled cost, marked directional (†)
+        i = [key for _, key in COLUMNS].index("cost_usd_per_million_tokens")
+        out[i] += f" (listed {H.money(v[LISTED])} †)"
+    return out
 
 
 def cell(key: str, value: Any) -> str:
@@ -122,7 +128,8 @@ def to_markdown(comparison: Comparison) -> str:
     for r in rows:
         cells = [r.label] + human_cells(r) + [relative_text(r.relative)] + (mc_cells(r) if mc else [])
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    return "\n".join(out) + "\n"
+    caveat = price_caveat(comparison)
+    return "\n".join(out) + "\n" + (f"\n{caveat}\n" if caveat else "")
 
 
 def to_latex(comparison: Comparison) -> str:
@@ -170,6 +177,16 @@ def table(comparison: Comparison) -> Any:
         cells[3] = f"[{styles.get(b or '', 'red')}]{cells[3]}[/]"
         t.add_row(r.label, *cells, relative_text(r.relative), *(mc_cells(r) if mc else []))
     return t
+
+
+def price_caveat(comparison: Comparison) -> str | None:
+    """The footnote of the listed-price column, when a row has a listed price."""
+    from ..analysis.prices import CAVEAT
+
+    if not any(r.values()[LISTED] is not None for r in comparison.rows):
+        return None
+    return "† Lowest listed API price per million output tokens for the row's model (dated, sourced: " \
+           "tokencalc/data/api_prices.toml). " + CAVEAT
 
 
 def disagreement(comparison: Comparison) -> str | None:

@@ -133,7 +133,9 @@ def quantity(x: Any, unit: str, digits: int = 3) -> str:
     x = float(x)
     if unit == "1":
         return sig(x, digits)
-    special = {"s": duration, "J": energy, "USD": money, "kgCO2e": mass_co2e, "token": count}
+    special = {"s": duration, "J": energy, "USD": money, "kgCO2e": mass_co2e, "token": count,
+               "mL": lambda v, n: f"{sig(v, n)} mL",  # per token or request: millilitres, as published
+               "USD/s": lambda v, n: f"{money(v * factor('hour', 'time'), n)}/hour"}  # rentals are quoted per hour
     if unit in special:
         return special[unit](x, digits)
     if unit == "USD/J":

@@ -41,10 +41,15 @@ SUMMARY = (
                                 "compute_ceiling_requests_per_s", "power_ceiling_requests_per_s",
                                 "e_tok_input_j_per_token", "e_tok_output_j_per_token", "energy_per_request_it_j",
                                 "energy_per_request_j", "energy_per_request_all_in_j")),
+    *(("Cost and impact", k) for k in ("ownership", "energy_cost_usd", "capex_usd", "opex_usd",
+                                       "cost_usd_per_million_tokens_energy", "cost_usd_per_million_tokens_capex",
+                                       "cost_usd_per_million_tokens_opex", "embodied_kg_co2e",
+                                       "embodied_g_co2e_per_token", "water_l", "water_ml_per_token",
+                                       "water_ml_per_request")),
 )
 FRACTIONS = {"utilization", "eta_k", "eta_e"}
 # Rows shown only when known: idle capacity and requests are optional parts of a scenario.
-OPTIONAL = {"energy_idle_it_j"} | {k for s, k in SUMMARY if s == "Requests"}
+OPTIONAL = {"energy_idle_it_j"} | {k for s, k in SUMMARY if s in ("Requests", "Cost and impact")}
 BOUNDARY_NAMES = {"accelerator": "accelerator", "node": "node", "rack": "rack", "it": "IT", "facility": "facility"}
 
 

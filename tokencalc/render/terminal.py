@@ -25,7 +25,8 @@ def estimate_renderable(result: Result, title: str | None = None) -> Group:
     if op is not None:
         parts.append(operating_table(op))
     parts.append(_horizon(v))
-    parts += [_section(result, name) for name in ("Requests", "Boundary ladder") if _has(result, name)]
+    parts += [_section(result, name) for name in ("Requests", "Cost and impact", "Boundary ladder")
+              if _has(result, name)]
     if result.levers:
         parts.append(_levers(result))
     if result.warnings:
@@ -110,7 +111,8 @@ def _horizon(v: dict[str, Any]) -> Table:
     h.add_column("")
     h.add_column("", justify="right")
     for label, val in (("Tokens", H.count(v["tokens_total"])), ("IT energy", H.energy(v["energy_it_j"])),
-                       ("Facility energy", H.energy(v["energy_facility_j"])), ("Electricity cost", H.money(v["cost_usd"])),
+                       ("Facility energy", H.energy(v["energy_facility_j"])), ("Cost" if v["capex_usd"] is not None or v["opex_usd"] is not None else "Electricity cost",
+                        H.money(v["cost_usd"])),
                        ("Emissions", H.mass_co2e(v["emissions_kg_co2e"])),
                        ("Cost per million tokens", H.money(v["cost_usd_per_million_tokens"])),
                        ("Emissions per token", H.si(v["emissions_g_co2e_per_token"], "gCO2e"))):

@@ -8,6 +8,7 @@ data. Nothing is derived here: the core derives (docs/model.md §6).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..core.inputs import FIELD_NAMES, Inputs, Lever, Origin, Provenance
@@ -17,6 +18,7 @@ from . import schema as S
 from .curves import curves_of
 from .fields import EXCLUSIVE, PROFILE_FIELDS, flag_of, si_unit
 from .profiles import Profile, coerce_text, leaf_value
+from .series import DIMS as SERIES_DIMS, read_series
 
 DEFAULT_HORIZON_S = 365 * factor("day", "time")
 SWITCHES = ("allow_operating_point_shift", "whole_token_levers")   # scenario booleans of the lever gate
@@ -87,6 +89,7 @@ def build(flags: dict[str, str], scen: Profile | None, hw: Profile | None, fac: 
     _exclusive(v)
     if "horizon" not in v.vals:  # a reporting window, not a physical input: default to a year
         v.put("horizon", DEFAULT_HORIZON_S, Origin("default", citation="365 days (set --horizon)"))
+    series_notes = _series(v, scen, fac)
     _peak(v, hw)
     measured = wl.get("measured.token_basis") if wl is not None else None
     from_workload = {k for k in ("e_tok", "throughput_per_device") if k in v.prov and v.prov[k].origin.is_from("workload")}
@@ -99,7 +102,7 @@ def build(flags: dict[str, str], scen: Profile | None, hw: Profile | None, fac: 
         levers=tuple(_lever(lp) for lp in levers), quality=_quality(wl), curves=curves_of(wl),
         scenario=(scen.id if scen is not None and scen.id != "(flags)" else ("bare" if bare else None)),
         scenario_name=(scen.name if scen is not None and scen.id != "(flags)" else None),
-        resolution_notes=tuple(_transfer_note(wl, hw, _from_wl(v))),
+        resolution_notes=tuple(_transfer_note(wl, hw, _from_wl(v)) + series_notes),
         provenance=v.prov,
         **{key: bool(v.vals.get(key, False)) for key in SWITCHES},
     )
@@ -128,6 +131,40 @@ def _exclusive(v: _Values) -> None:
     energy = [v.rank(k) for k in ("e_tok", "device_power") if k in v.vals]
     if energy and "e_tok_boundary" in v.vals and v.rank("e_tok_boundary") < max(energy):
         v.drop("e_tok_boundary")
+
+
+def _series(v: _Values, scen: Profile | None, fac: Profile | None) -> list[str]:
+    """Read the hourly series the layers name (docs/model.md §8.2); a series replaces a scalar given at its layer."""
+    notes: list[str] = []
+    start = scen.get("start_date") if scen is not None else None
+    for key, (target, _, _) in SERIES_DIMS.items():
+        if key not in v.vals:
+            continue
+        origin = v.prov[key].origin
+        base, confined, where = _series_base(origin, key, scen, fac)
+        series = read_series(key, v.vals[key], where=where, base_dir=base, confined=confined, source=origin.text,
+                             start_date=start)
+        v.vals[key] = series
+        v.prov[key] = Provenance(series.path, "", origin)
+        if target in v.vals:
+            notes.append(f"{target} ({v.prov[target].source}) is replaced by the hourly series {series.path} "
+                         "given at the same layer.")
+            v.drop(target)
+    return notes
+
+
+def _series_base(origin: Origin, key: str, scen: Profile | None, fac: Profile | None) -> tuple[Path | None, bool, str]:
+    """Where a series path is read from: a flag's (or `--set`'s) from the working folder, a profile's from its
+    own folder and confined to it (an `[override]` counts as the scenario's)."""
+    cite = origin.citation or ""
+    if origin.layer == "flag":
+        return None, False, flag_of(key)
+    if origin.layer == "set" or cite.startswith("override: --set"):
+        return None, False, f"--set {origin.key}"
+    prof = scen if origin.kind == "scenario" or cite.startswith("override: [override]") else fac
+    if prof is None or not prof.file:
+        return None, False, f"{origin.key}"
+    return Path(prof.file).parent, True, f"{origin.key} in {prof.path}"
 
 
 def _peak(v: _Values, hw: Profile | None) -> None:

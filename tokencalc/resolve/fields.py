@@ -30,7 +30,8 @@ PROFILE_FIELDS: dict[str, dict[str, str]] = {
     "hardware": {
         "tdp": "tdp", "hbm_bandwidth": "hbm_bandwidth", "server_power_per_device": "server_power_per_device",
         "hbm_capacity": "hbm_capacity", "idle_power": "idle_power", "interconnect_bandwidth": "interconnect_bandwidth",
-        "rack_overhead": "rack_overhead",
+        "rack_overhead": "rack_overhead", "device_price": "device_price", "device_hourly_price": "device_hourly_price",
+        "lifetime": "lifetime", "embodied_carbon": "embodied_carbon",
         "serving.compute_efficiency": "serving_compute_efficiency",
         "serving.memory_efficiency": "serving_memory_efficiency", "serving.step_overhead": "serving_step_overhead",
         "serving.sequence_overhead": "serving_sequence_overhead",
@@ -40,13 +41,18 @@ PROFILE_FIELDS: dict[str, dict[str, str]] = {
     },
     "facility": {
         "power": "p_facility", "it_power": "p_it", "pue": "pue", "cooling_capacity": "cooling_capacity",
-        "fabric_overhead": "fabric_overhead", "electricity_price": "electricity_price", "carbon_intensity": "carbon_intensity",
+        "fabric_overhead": "fabric_overhead", "capex_per_it_power": "capex_per_it_power",
+        "facility_lifetime": "facility_lifetime", "opex_per_it_power": "opex_per_it_power", "wue": "wue",
+        "grid_water_intensity": "grid_water_intensity", "electricity_price": "electricity_price", "carbon_intensity": "carbon_intensity",
+        "electricity_price_series": "electricity_price_series", "carbon_intensity_series": "carbon_intensity_series",
     },
 }
 
 # Inputs that answer the same question: a higher layer's answer replaces a lower
 # layer's other answers (a flag --p-it must not lose to a facility's `power`).
-EXCLUSIVE = (("k_eff", "throughput_per_device", "kernel_efficiency"), ("p_it", "p_facility"), ("e_tok", "device_power"))
+EXCLUSIVE = (("k_eff", "throughput_per_device", "kernel_efficiency"), ("p_it", "p_facility"), ("e_tok", "device_power"),
+             ("device_price", "device_hourly_price"), ("electricity_price", "electricity_price_series"),
+             ("carbon_intensity", "carbon_intensity_series"))
 
 
 def partners(key: str) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ KINDS = ("hardware", "facility", "workload", "lever", "scenario")
 # Folder of each kind under a profiles directory.
 FOLDERS = {"hardware": "hardware", "facility": "facilities", "workload": "workloads", "lever": "levers", "scenario": "scenarios"}
 
+OWNERSHIP = ("owned", "rented")
 BOUNDARIES = ("accelerator", "node", "rack", "it", "facility")
 TOKEN_BASES = ("output", "total")
 PHASES = ("prefill", "decode", "both")
@@ -27,7 +28,8 @@ class Field:
 
     `type` is one of: quantity (a number with a unit of dimension `dim`, or a
     plain number when `dim` is dimensionless), int, str, bool, ref (a profile
-    id or path of kind `ref_kind`), refs (a list of those), date (ISO date).
+    id or path of kind `ref_kind`), refs (a list of those), date (ISO date), path (a data
+    file, relative to the profile's folder and confined to it).
     """
 
     type: str
@@ -132,7 +134,32 @@ CORE: dict[str, Field] = {
     "device_power": Q("power", "power per device at the operating point (modeled e_tok = N p / rate)", **POSITIVE, example="850 W"),
     "electricity_price": Q("price", "electricity price", min=0.0, example="0.08 USD/kWh"),
     "carbon_intensity": Q("carbon_intensity", "grid carbon intensity (plain mass is read as CO2e)", min=0.0, example="0.4 kg/kWh"),
+    "electricity_price_series": Field("path", "hourly electricity price: a CSV file `timestamp,price (USD/MWh)` "
+                                              "(docs/model.md §8.2); replaces electricity_price", example="prices.csv"),
+    "carbon_intensity_series": Field("path", "hourly grid carbon intensity: a CSV file `timestamp,carbon_intensity "
+                                             "(gCO2e/kWh)`; replaces carbon_intensity", example="carbon.csv"),
     "horizon": Q("time", "projection horizon T", **POSITIVE, example="365 day"),
+    # Cost and impact (docs/model.md §8.1): capital and operating cost, embodied carbon, water.
+    "device_price": Q("currency", "purchase price per device (owned hardware, amortised straight-line over its "
+                                  "lifetime)", min=0.0, example="25000 USD"),
+    "device_hourly_price": Q("currency_rate", "rental price per device-hour (rented hardware)", min=0.0,
+                             example="2.99 USD/hour"),
+    "ownership": Field("str", "owned (device price amortised) or rented (hourly price); default: owned when a device "
+                              "price is known", choices=OWNERSHIP),
+    "lifetime": Q("time", "service lifetime of the devices (amortises the device price and the embodied carbon)",
+                  **POSITIVE, example="5 year"),
+    "embodied_carbon": Q("carbon", "embodied (manufacturing) emissions per device, with its share of the server",
+                         min=0.0, example="1.5 tCO2e"),
+    "capex_per_it_power": Q("price_per_power", "data-center capital cost per unit of IT capacity", min=0.0,
+                            example="10000 USD/kW"),
+    "facility_lifetime": Q("time", "amortisation period of the data-center capital cost", **POSITIVE,
+                           example="15 year"),
+    "opex_per_it_power": Q("price", "data-center operating cost besides energy, per unit of IT capacity and time",
+                           min=0.0, example="500 USD/kW/year"),
+    "wue": Q("water_intensity", "on-site water usage effectiveness: water consumed per IT energy", min=0.0,
+             example="1.8 L/kWh"),
+    "grid_water_intensity": Q("water_intensity", "water consumed generating the electricity, per facility energy",
+                              min=0.0, example="3.1 L/kWh"),
     "token_basis": Field("str", "which tokens are counted: output only, or input + output", choices=TOKEN_BASES),
     "input_output_ratio": Q("dimensionless", "input tokens per output token, to convert between token bases", min=0.0, example="2"),
     "binding_tolerance": Q("dimensionless", "relative gap under which the two ceilings are called balanced", min=0.0, max=1.0, max_open=True, example="0.01"),
@@ -167,6 +194,10 @@ HARDWARE: dict[str, Spec] = {
     "idle_power": Q("power", "board power at idle (the serving model's power floor; idle capacity's draw)", min=0.0,
                     example="70 W"),
     "rack_overhead": CORE["rack_overhead"],
+    "device_price": CORE["device_price"],
+    "device_hourly_price": CORE["device_hourly_price"],
+    "lifetime": CORE["lifetime"],
+    "embodied_carbon": CORE["embodied_carbon"],
     "interconnect_bandwidth": Q("bandwidth", "device-to-device bandwidth per device (NVLink total, as published)",
                                 **POSITIVE, example="900 GB/s"),
     "serving": Table({
@@ -194,8 +225,15 @@ FACILITY: dict[str, Spec] = {
     "pue": CORE["pue"],
     "cooling_capacity": CORE["cooling_capacity"],
     "fabric_overhead": CORE["fabric_overhead"],
+    "capex_per_it_power": CORE["capex_per_it_power"],
+    "facility_lifetime": CORE["facility_lifetime"],
+    "opex_per_it_power": CORE["opex_per_it_power"],
+    "wue": CORE["wue"],
+    "grid_water_intensity": CORE["grid_water_intensity"],
     "electricity_price": CORE["electricity_price"],
     "carbon_intensity": CORE["carbon_intensity"],
+    "electricity_price_series": CORE["electricity_price_series"],
+    "carbon_intensity_series": CORE["carbon_intensity_series"],
 }
 
 # One measured point of an operating curve (`[[measured.curve]]`), per device, at [measured]'s boundary.

@@ -21,10 +21,14 @@ from .trajectory import DAY, Trajectory, field_spec
 
 # Engine keys the projection reads at each time (series, switches and the integrands).
 KEYS = ("compute_ceiling", "power_ceiling", "token_rate", "e_tok", "c_tok", "k_eff", "p_it", "p_facility",
-        "utilization", "it_power", "facility_power", "cost_rate", "emissions_rate", "binding")
+        "utilization", "it_power", "facility_power", "cost_rate", "emissions_rate", "binding",
+        "energy_cost_rate", "capex_rate", "opex_rate", "embodied_rate", "water_rate")
 # What is integrated over time: engine key of the rate -> total's JSON key.
 INTEGRANDS = {"token_rate": "tokens_total", "it_power": "energy_it_j", "facility_power": "energy_facility_j",
-              "cost_rate": "cost_usd", "emissions_rate": "emissions_kg_co2e"}
+              "cost_rate": "cost_usd", "emissions_rate": "emissions_kg_co2e",
+              # cost and impact (core/costs.py): the parts of the cost, embodied carbon and water
+              "energy_cost_rate": "energy_cost_usd", "capex_rate": "capex_usd", "opex_rate": "opex_usd",
+              "embodied_rate": "embodied_kg_co2e", "water_rate": "water_l"}
 
 
 @dataclass
@@ -64,7 +68,7 @@ def make_plan(resolved: Any, trajs: list[Trajectory]) -> Plan:
                     src = inp.provenance[other].source if other in inp.provenance else "resolved"
                     plan.notes.append(f"Trajectory on {tr.field} replaces {other} ({src}).")
         if plan.v0[tr.key] is None and not tr.dotted and not (
-                tr.form == "csv" or (tr.form == "steps" and tr.params["at"][0] == 0.0)):
+                tr.form in ("csv", "series") or (tr.form == "steps" and tr.params["at"][0] == 0.0)):
             raise InputError(f"{where}: {tr.field} has no starting value in this scenario; give one "
                              f"(e.g. --{tr.field.replace('_', '-')}) or start the steps at \"0 day\"")
     if cleared:
@@ -132,6 +136,8 @@ def sample_times(plan: Plan, T: float) -> np.ndarray:
     """The start, the end and both sides of every breakpoint: where a trajectory takes its extremes."""
     pts = {0.0, T}
     for tr in plan.trajs:
+        if tr.form == "series":  # checked when read; a step function takes its extremes at its own values
+            continue
         for b in tr.breakpoints:
             if 0 <= b <= T:
                 pts.update({b, max(b - 1e-9 * T, 0.0)})
@@ -143,7 +149,7 @@ def check_bounds_over(plan: Plan, T: float, date_of: Any) -> None:
     ts = sample_times(plan, T)
     for tr in plan.trajs:
         v0 = plan.v0[tr.key]
-        if v0 is None and tr.form in ("growth", "ramp"):
+        if (v0 is None and tr.form in ("growth", "ramp")) or tr.form == "series":  # a series may hold negative prices
             continue
         fspec, _, _ = field_spec(tr.key, tr.source)
         with np.errstate(over="ignore", invalid="ignore"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from . import switches
 from .numerics import gauss_kronrod, time_to
 from .periods import date_of, default_period, default_resolution, period_edges
 from .plan import INTEGRANDS, Plan, check_bounds_over, evaluate_at, make_plan, note_masked
+from .hourly import series_cuts, with_series
 from .trajectory import Trajectory, from_resolved
 
 SCHEMA = "tokencalc.project/1"
@@ -75,6 +76,7 @@ class Projection:
     end: dict[str, Any]
     target_tokens: float | None = None
     time_to_target_s: float | None = None
+    input_series: dict[str, Any] = field(default_factory=dict)   # hourly price / carbon series over [0, T]
 
     def date_of(self, t_s: float) -> str | None:
         """ISO date of an offset (None without a start date)."""
@@ -93,6 +95,7 @@ class Projection:
             "trajectories": [{"key": t.key, "form": t.form, "feeds": t.field, "spec": _spec_json(t.spec),
                               "source": t.source} for t in self.trajectories],
             "integration": dict(self.integration),
+            "input_series": dict(self.input_series),
             "notes": list(self.notes),
         }
         if series:
@@ -147,7 +150,9 @@ def project(resolved: Any, horizon_s: float | None = None, resolution_s: float |
     if target_tokens is not None and not (math.isfinite(target_tokens) and 0 <= target_tokens <= MAX_MAGNITUDE):
         raise InputError(f"--target-tokens: expected a finite number of tokens >= 0, got {target_tokens!r}")
     T, res = _horizon(resolved.inputs.horizon if horizon_s is None else horizon_s, resolution_s)
+    resolved, trajs, hourly_notes, input_series = with_series(resolved, trajs, T)
     plan = make_plan(resolved, trajs)
+    plan.notes += hourly_notes
     start_date = resolved.scenario.get("start_date") if resolved.scenario is not None else None
 
     def ev(t: Any, left: bool = False, keys: Any = None) -> dict[str, Any]:
@@ -162,7 +167,8 @@ def project(resolved: Any, horizon_s: float | None = None, resolution_s: float |
     if t[-1] < T * (1 - 1e-12):
         t = np.append(t, T)
     grid = ev(t)
-    edges = np.array([0.0, *sorted({b for tr in trajs for b in tr.breakpoints if 0.0 < b < T}), T])
+    edges = np.array([0.0, *sorted({b for tr in trajs if tr.form != "series" for b in tr.breakpoints if 0.0 < b < T}),
+                      T])
     # One search finds both the crossovers (switches) and the band edges (where the classifier enters
     # or leaves "balanced"); the band edges cut the pieces too, so the shares follow the series labels.
     found = switches.find(lambda x, left=False: switches.state(ev(x, left, switches.KEYS)), edges, t,
@@ -171,7 +177,7 @@ def project(resolved: Any, horizon_s: float | None = None, resolution_s: float |
           for ts, a, b in switches.crossovers(found)]
     unit = period or default_period(T)
     pedges, plabels = period_edges(T, start_date, unit)
-    cuts = np.unique(np.concatenate([edges, np.array([f[0] for f in found]), pedges]))
+    cuts = np.unique(np.concatenate([edges, series_cuts(trajs, T), np.array([f[0] for f in found]), pedges]))
     cuts = cuts[(cuts >= 0) & (cuts <= T)]
     pa, pz = cuts[:-1], cuts[1:]
     pa, pz = pa[pz > pa], pz[pz > pa]
@@ -190,7 +196,8 @@ def project(resolved: Any, horizon_s: float | None = None, resolution_s: float |
         series={k: (None if grid[k] is None else np.ascontiguousarray(grid[k], dtype=float)) for k in SERIES},
         binding=label(grid["binding"]), switches=sw, totals=totals, periods=periods, period_unit=unit, trajectories=trajs,
         notes=notes, integration={"pieces": int(pa.size), **stats}, start=_snapshot(grid, 0),
-        end=_snapshot(grid, t.size - 1), target_tokens=target_tokens, time_to_target_s=t_target)
+        end=_snapshot(grid, t.size - 1), target_tokens=target_tokens, time_to_target_s=t_target,
+        input_series=input_series)
 
 
 def _horizon(T: Any, resolution_s: float | None) -> tuple[float, float]:
@@ -210,7 +217,11 @@ def _integrate(ev: Any, pa: np.ndarray, pz: np.ndarray) -> tuple[dict[str, np.nd
     """Per-piece integrals of the engine's rates, the method counts, and each piece's binding class."""
     keys = list(INTEGRANDS)
     avail = [ev(np.array([0.0]))[k] is not None for k in keys]
-    values, stats = gauss_kronrod(lambda x: [ev(x)[k] for k in keys], pa, pz, len(keys))
+    def rates(x: np.ndarray) -> list[Any]:
+        e = ev(x)  # one engine call for all the integrands
+        return [e[k] for k in keys]
+
+    values, stats = gauss_kronrod(rates, pa, pz, len(keys))
     integrals = {INTEGRANDS[k]: (values[i] if avail[i] else None) for i, k in enumerate(keys)}
     return integrals, stats, ev(0.5 * (pa + pz))["binding"]
 

@@ -76,7 +76,7 @@ class Trajectory:
         if self.form == "ramp":
             frac = np.clip((t - p["start"]) / p["over"], 0.0, 1.0)
             return v0 + (p["target"] - v0) * frac
-        if self.form == "steps":
+        if self.form in ("steps", "series"):   # "series": an hourly series' steps (analysis/horizon/hourly.py)
             at = p["at"]
             idx = np.searchsorted(at, t, side="left" if left else "right")
             first = v0 if v0 is not None else p["values"][0]

@@ -78,6 +78,7 @@ def build_context(app: Any, *, argv: Sequence[str], paper: str = "a4", charts: b
         "charts": {"ceilings": None, "regime": None},
         "horizon": None,
         "uncertainty": None,
+        "cost": cost_section(result, resolved),
         "bib": bib,
     }
     if charts:
@@ -90,6 +91,21 @@ def build_context(app: Any, *, argv: Sequence[str], paper: str = "a4", charts: b
     ctx["bibtex"] = bib.text()
     ctx["sources"] = sources(bib)
     return ctx
+
+
+def cost_section(result: Any, resolved: Any) -> dict[str, Any]:
+    """Section "Cost and impact": the cost and its parts, embodied carbon, water, and listed API prices beside the
+    modeled cost per million tokens (directional context only, analysis/prices.py)."""
+    from ...analysis.prices import CAVEAT, for_workload, listed
+
+    v = result.values
+    rows = [{"label": label, "value": human} for sec, label, human, _, _ in summary_rows(result)
+            if sec == "Cost and impact"]
+    rows.insert(0, {"label": "Cost per million tokens (modeled)", "value": H.money(v["cost_usd_per_million_tokens"])})
+    mine = {p.model for p in for_workload(resolved.workload.id if resolved.workload else None)}
+    prices = [{"model": p.model, "provider": p.provider, "input": H.money(p.input), "output": H.money(p.output),
+               "date": p.date, "source": p.source, "same_model": p.model in mine} for p in listed()]
+    return {"rows": rows, "prices": prices, "caveat": CAVEAT}
 
 
 def _to_images(ctx: dict[str, Any]) -> None:
@@ -121,6 +137,8 @@ def summary_groups(result: Any, projected: bool) -> list[dict[str, Any]]:
     """The result table by section; with a projection the horizon rows say they hold at constant inputs."""
     groups: list[dict[str, Any]] = []
     for section, label, human, _si, _unit in summary_rows(result):
+        if section == "Cost and impact":
+            continue  # its own section (3c), with the listed prices beside it
         if not groups or groups[-1]["section"] != section:
             groups.append({"section": section, "rows": []})
         if projected and section == "Horizon" and not label.startswith("Horizon"):

@@ -147,6 +147,19 @@ def uncertainty_md(ctx: dict[str, Any], files: dict[str, str]) -> list[str]:
     return out + chart_md("tornado", files)
 
 
+def cost_md(ctx: dict[str, Any]) -> list[str]:
+    c = ctx["cost"]
+    out = ["### 3c Cost and impact", "",
+           "The cost counts electricity, and hardware and the building where their prices are given (amortised "
+           "straight-line over the lifetime; a rental is all-in).", ""]
+    out += pipe_table(["Quantity", "Value"], [(md(r["label"]), md(r["value"])) for r in c["rows"]], "lr")
+    out += pipe_table(["Listed API price (per million tokens)", "Provider", "Input", "Output", "Listed", "Source"],
+                      [(md(p["model"]) + (" (this workload's model)" if p["same_model"] else ""), md(p["provider"]),
+                        md(p["input"]), md(p["output"]), md(p["date"]), prose(p["source"])) for p in c["prices"]],
+                      "llrrll")
+    return out + [f"*{md(c['caveat'])}*", ""]
+
+
 def levers_md(ctx: dict[str, Any]) -> list[str]:
     out = ["## 4 System-efficiency levers", ""]
     if not ctx["levers"]:
@@ -215,6 +228,6 @@ def render_markdown(ctx: dict[str, Any], *, charts: dict[str, str]) -> str:
     out += chart_md("ceilings", charts) + chart_md("regime", charts)
     if "ceilings" not in charts and "regime" not in charts:
         out += ["No chart: the ceilings cannot be computed from the inputs.", ""]
-    out += horizon_md(ctx, charts) + uncertainty_md(ctx, charts) + levers_md(ctx) + checklist_md(ctx)
+    out += horizon_md(ctx, charts) + uncertainty_md(ctx, charts) + cost_md(ctx) + levers_md(ctx) + checklist_md(ctx)
     out += provenance_md(ctx) + sources_md(ctx) + reproducibility_md(ctx)
     return "\n".join(out).rstrip("\n") + "\n"

@@ -182,6 +182,21 @@ def uncertainty_part(ctx: dict[str, Any], files: dict[str, str], sub: str, lab: 
     return out
 
 
+def cost_part(ctx: dict[str, Any], sub: str, lab: str) -> list[str]:
+    c = ctx["cost"]
+    out = [rf"\{sub}{{Cost and impact}}\label{{sec:{lab}:cost}}",
+           "The cost counts electricity, and hardware and the building where their prices are given (amortised "
+           "straight-line over the lifetime; a rental is all-in). " + T.prose(c["caveat"]), ""]
+    out += table("@{}lr@{}", ["Quantity", "Value"], [(T.own(r["label"]), T.cell(r["value"])) for r in c["rows"]],
+                 "Cost and impact at the operating point.", "tab:" + lab + ":cost")
+    out += table("@{}" + _P + r"{0.26\linewidth}lrrl" + _P + r"{0.30\linewidth}@{}",
+                 ["Model", "Provider", "Input", "Output", "Listed", "Source"],
+                 [(T.prose(p["model"]), T.prose(p["provider"]), T.cell(p["input"]), T.cell(p["output"]),
+                   T.prose(p["date"]), T.prose(p["source"])) for p in c["prices"]],
+                 "Listed API prices, USD per million tokens (directional context only).", "tab:" + lab + ":prices")
+    return out
+
+
 def levers_part(ctx: dict[str, Any], sub: str, lab: str) -> list[str]:
     out = [rf"\{sub}{{System-efficiency levers}}\label{{sec:{lab}:levers}}"]
     if not ctx["levers"]:
@@ -254,6 +269,7 @@ def render_latex(ctx: dict[str, Any], *, stem: str, charts: dict[str, str], leve
     if ctx["description"]:
         out += [T.prose(ctx["description"]), ""]
     out += result(ctx, sub, lab) + operating_point(ctx, sub, lab) + charts_part(ctx, charts, sub, lab)
-    out += horizon_part(ctx, charts, sub, lab) + uncertainty_part(ctx, charts, sub, lab) + levers_part(ctx, sub, lab)
+    out += horizon_part(ctx, charts, sub, lab) + uncertainty_part(ctx, charts, sub, lab) + cost_part(ctx, sub, lab)
+    out += levers_part(ctx, sub, lab)
     out += checklist_part(ctx, sub, lab) + provenance_part(ctx, sub, lab) + reproducibility_part(ctx, sub, lab)
     return "\n".join(out).rstrip("\n") + "\n"
