@@ -55,12 +55,23 @@ EDGE = {
         '[model]\nc_tok = "1e10 FLOP/token"\n[operating_point]\ninput_output_ratio = 3\n'
         '[measured]\ne_tok = "0.5 J/token"\nthroughput_per_device = "4000 token/s"\ntoken_basis = "total"\n'))},
         flags={"devices": "64", "p_it": "100 kW", "utilization": "0.6"}),
+    # idle capacity, requests, the ladder's rack rung, owned hardware, the building, embodied carbon, water
+    "idle, requests and costs": lambda tmp: Request(scenario="default", flags={
+        "idle_power": "70 W", "input_tokens": "1000", "output_tokens": "250", "rack_overhead": "1.05",
+        "device_price": "25000 USD", "lifetime": "5 year", "capex_per_it_power": "10000 USD/kW",
+        "facility_lifetime": "20 year", "opex_per_it_power": "300 USD/kW/year", "embodied_carbon": "1.5 tCO2e",
+        "wue": "1.8 L/kWh", "grid_water_intensity": "3 L/kWh"}),
+    # a rental: all-in, the bill shown but not added
+    "rented": lambda tmp: Request(scenario="default", flags={"ownership": "rented", "idle_power": "60 W"}),
 }
 
 CASES = [(s, (lambda tmp, s=s: Request(scenario=s))) for s in SCENARIOS] + list(EDGE.items())
 KEYS = ("compute_ceiling_tokens_per_s", "power_ceiling_tokens_per_s", "token_rate_tokens_per_s",
         "gamma_j_per_flop", "gamma_star_j_per_flop", "tokens_total", "energy_it_j", "energy_facility_j",
-        "cost_usd", "emissions_kg_co2e")
+        "cost_usd", "emissions_kg_co2e", "energy_idle_it_j", "energy_cost_usd", "capex_usd", "opex_usd",
+        "embodied_kg_co2e", "water_l", "requests_per_s", "energy_per_request_j")
+TOTALS = ("tokens_total", "energy_it_j", "energy_facility_j", "cost_usd", "emissions_kg_co2e", "energy_cost_usd",
+          "capex_usd", "opex_usd", "embodied_kg_co2e", "water_l")
 
 
 def close(a, b, rel=1e-9):
@@ -84,7 +95,7 @@ def test_project_at_constant_inputs_equals_estimate(case):
             HZ.project(res, trajectories=[])
         return
     p = HZ.project(res, trajectories=[])
-    for key in ("tokens_total", "energy_it_j", "energy_facility_j", "cost_usd", "emissions_kg_co2e"):
+    for key in TOTALS:
         assert close(p.totals[key], v[key], 1e-9), key
     share = {"power": "power_bound_share", "compute": "compute_bound_share", "balanced": "balanced_share"}
     assert p.totals[share[v["binding"]]] == 1.0
