@@ -265,3 +265,30 @@ def test_disaggregated_errors_name_the_prefill_fleet(tmp_path, capsys):
     (tmp_path / "bad.toml").write_text(DECODE.replace("input_tokens = 2000\noutput_tokens = 250\n", ""))
     code, _, err = run(capsys, "estimate", str(tmp_path / "bad.toml"))
     assert code == 2 and "input_tokens and output_tokens" in err
+
+
+# --- found by make fuzz (10,000 cases, seed 21) -------------------------------------------------------------
+
+def test_a_sweep_over_input_tokens_splits_the_request_energy_per_point(capsys):
+    # the split's guard compared an array with 0 (a ValueError, exit 1)
+    d = run_json(capsys, "sweep", "--vary", "input_tokens=500,2000", "--output-tokens", "250",
+                 "--set", "workload.operating_point.prefill_share=0.2")
+    assert d["points"] == 2
+
+
+def test_a_sweep_over_the_replica_size_with_measured_curves_is_an_input_error(capsys):
+    code, _, err = run(capsys, "sweep", "--workload", "llama-3.1-8b", "--vary", "devices_per_replica=1,2")
+    assert code == 2 and "one replica size" in err
+    ok = run_json(capsys, "sweep", "--workload", "llama-3.1-8b", "--vary", "devices_per_replica=1,2",
+                  "--operating-point", "modeled")
+    assert ok["points"] == 2
+
+
+def test_hardware_without_hbm_capacity_skips_the_memory_check(tmp_path, capsys):
+    # a hardware profile with no HBM capacity and a ranged bandwidth: the memory check compared with None
+    hw = tmp_path / "hw.toml"
+    hw.write_text('kind = "hardware"\nname = "x"\ntdp = "700 W"\n[peak_flops]\nbf16 = "1 PFLOP/s"\n'
+                  '[hbm_bandwidth]\nlow = "2 TB/s"\nmode = "3 TB/s"\nhigh = "4 TB/s"\n')
+    d = run_json(capsys, "estimate", "--hardware", str(hw), "--workload", "llama-4-scout", "--precision", "bf16",
+                 "--devices", "8", "--mc", "20")
+    assert d["operating_point"]["memory_capacity_bytes"] is None

@@ -185,3 +185,16 @@ def test_the_mean_is_vectorised_and_exact():
     assert s.mean(5.0, 5.0) == 1.0 and s.value_at(41.0) == 1.0
     at, values = s.steps(45.0)
     assert at.tolist() == [0.0, 10.0, 30.0, 40.0] and values.tolist() == [1.0, 2.0, 4.0, 1.0]
+
+
+def test_the_bundled_gb_sample_is_real_half_hourly_data(capsys):
+    # profiles/series/gb-carbon-intensity-2023-03.csv: GB Carbon Intensity API "actual" values (CC BY 4.0)
+    from tests.cli_runs import run_json
+
+    d = run_json(capsys, "estimate", "--carbon-intensity-series", "profiles/series/gb-carbon-intensity-2023-03.csv",
+                 "--horizon", "5 day")
+    s = d["input_series"]["carbon_intensity"]
+    assert s["points"] == 278 and s["interval_s"] == 1800 and s["start"].startswith("2023-03-14T01:00")
+    g_per_kwh = s["mean_over_horizon"] * 3.6e9  # kg/J -> g/kWh
+    assert 58 <= s["min"] * 3.6e9 <= g_per_kwh <= s["max"] * 3.6e9 <= 251
+    assert d["emissions_kg_co2e"] == pytest.approx(d["energy_facility_j"] * s["mean_over_horizon"], rel=1e-9)

@@ -104,6 +104,9 @@ def curve_for(inp: Inputs) -> Any:
     """The workload's measured curve on this hardware, replica size and precision (None when there is none)."""
     if not inp.curves or inp.hardware is None:
         return None
+    if is_array(inp.devices_per_replica):
+        raise InputError("the workload's measured curves hold for one replica size each: vary devices_per_replica "
+                         "with --operating-point modeled, or sweep one replica size at a time")
     from .curves import select
 
     return select(inp.curves, inp.hardware, replica(inp), inp.precision)
@@ -225,7 +228,7 @@ def _check_memory(inp: Inputs, model: Any, batch: Any, step: Any) -> None:
         return
     arch, device = model
     check_fits(arch, device, replica(inp), 1, 1)  # the weights (and one token of KV)
-    if step.memory_required > step.memory_capacity:
+    if step.memory_capacity is not None and step.memory_required > step.memory_capacity:
         raise InputError(f"batch {batch:g} at context {inp.context_length:,} needs {step.memory_required / 1e9:,.1f} "
                          f"GB of HBM, the replica has {step.memory_capacity / 1e9:,.1f} GB: at most batch "
                          f"{step.max_batch:,.0f} fits (lower --batch or --context-length, or raise "

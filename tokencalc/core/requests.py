@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .arith import known
+from .arith import is_array, known
 
 
 def io_ratio(d: Any) -> Any:
@@ -79,7 +79,7 @@ def requests(d: Any, r: dict[str, Any], rate: Any, qk: Any, qp: Any, e_tok: Any,
     out["energy_per_request"] = e_req * pue if pue is not None else None
     out["energy_per_request_all_in"] = _all_in(r, out["requests_rate"], pue)
     s, how = prefill_energy_share(d, r, f_e_prefill)
-    if s is not None and n_in is not None and n_in > 0:
+    if s is not None and n_in is not None and (is_array(n_in) or n_in > 0):
         out.update(prefill_energy_share=s, e_tok_split=how, e_tok_input=s * e_req / n_in,
                    e_tok_output=(1.0 - s) * e_req / n_out)
     return out
