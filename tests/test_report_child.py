@@ -50,6 +50,20 @@ def test_an_error_preparing_the_input_ends_the_child_and_propagates():
     assert no_child_left()
 
 
+@needs_fork
+def test_a_gone_child_does_not_kill_the_cli_with_sigpipe():
+    import signal
+
+    previous = signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # as the console script has it (cli.root.main)
+    try:
+        big = b"x" * 1_000_000  # more than a pipe holds: written after the child has gone
+        assert child.run(lambda receive: os._exit(3), lambda: big) is None
+        assert signal.getsignal(signal.SIGPIPE) == signal.SIG_DFL  # restored
+    finally:
+        signal.signal(signal.SIGPIPE, previous)
+    assert no_child_left()
+
+
 def test_no_fork_with_another_thread(monkeypatch):
     monkeypatch.setattr(threading, "active_count", lambda: 2)
     assert not child.can_fork()

@@ -76,7 +76,12 @@ def run(work: Callable[[Callable[[], bytes]], bytes], given: Callable[[], bytes]
 
 
 def _send(fd: int, data: bytes) -> None:
-    """Write `data` to the pipe `fd` and close it (a child that ended early just does not read it)."""
+    """Write `data` to the pipe `fd` and close it (a child that ended early just does not read it).
+
+    SIGPIPE is ignored meanwhile: the CLI restores its default action (`cli.root.main`), which would
+    kill this process, without a message, when the child has gone.
+    """
+    previous = signal.signal(signal.SIGPIPE, signal.SIG_IGN) if hasattr(signal, "SIGPIPE") else None
     try:
         view = memoryview(data)
         while view:
@@ -85,9 +90,12 @@ def _send(fd: int, data: bytes) -> None:
         pass  # its exit status tells
     finally:
         os.close(fd)
+        if previous is not None:
+            signal.signal(signal.SIGPIPE, previous)
 
 
 def _end(pid: int) -> None:
+    """End the child `pid` (SIGTERM) if it still runs, and reap it."""
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:  # already gone (not yet reaped)
