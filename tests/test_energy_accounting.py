@@ -152,7 +152,7 @@ def test_undeclared_rungs_count_as_one_and_are_marked():
     j = estimate(Inputs(**BASE)).to_json()
     assert j["e_tok_j_per_token"] == pytest.approx(3.0)
     assert [x["basis"] for x in j["boundary_ladder"]][:3] == ["declared", "not declared", "not declared"]
-    assert any("not declared, ×1" in n for n in j["notes"])
+    assert any("not declared (×1)" in n for n in j["notes"])
 
 
 def test_server_power_gives_a_provisioned_node_rung():

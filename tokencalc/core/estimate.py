@@ -273,7 +273,7 @@ def _energy_notes(d: Inputs, r: dict[str, Any]) -> list[str]:
             src = ladder.describe(d, b)
         else:
             src = d.provenance["it_overhead"].source if "it_overhead" in d.provenance else "declared"
-        return [f"e_tok converted from the {b} boundary to IT with overhead x{r['it_overhead_used']:.3g} ({src})."]
+        return [f"e_tok converted from the {b} boundary to IT with overhead ×{r['it_overhead_used']:.3g}: {src}."]
     if b == "facility":
         return [f"e_tok converted from the facility boundary to IT by dividing by PUE {d.pue:g}."]
     return []

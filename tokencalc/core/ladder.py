@@ -106,12 +106,12 @@ def describe(d: Any, boundary: str) -> str:
     parts = []
     for r in path(d, boundary):
         if r.basis == "provisioned":
-            hw = f"hardware {d.hardware}: " if d.hardware else ""
-            parts.append(f"node ×{r.factor:.3g} ({hw}server power per device {d.server_power_per_device:g} W / "
-                         f"board power {d.tdp:g} W, provisioned)")
+            hw = f" from hardware {d.hardware}" if d.hardware else ""
+            parts.append(f"node ×{r.factor:.3g}{hw}: {d.server_power_per_device:g} W server power per device / "
+                         f"{d.tdp:g} W board power, provisioned")
         elif r.basis == "declared":
             parts.append(f"{r.upper if r.upper != 'it' else 'network/storage'} ×{r.factor:.3g} (declared)")
     missing = [RUNGS[k][2] for k in undeclared(d, boundary)]
     if missing:
-        parts.append("not declared, ×1: " + ", ".join(missing))
+        parts.append(", ".join(missing) + " not declared (×1)")
     return "; ".join(parts)

@@ -50,6 +50,7 @@ SUMMARY = (
 FRACTIONS = {"utilization", "eta_k", "eta_e"}
 # Rows shown only when known: idle capacity and requests are optional parts of a scenario.
 OPTIONAL = {"energy_idle_it_j"} | {k for s, k in SUMMARY if s in ("Requests", "Cost and impact")}
+BILL_ONLY = {"energy_cost_usd", "cost_usd_per_million_tokens_energy"}
 BOUNDARY_NAMES = {"accelerator": "accelerator", "node": "node", "rack": "rack", "it": "IT", "facility": "facility"}
 
 
@@ -61,8 +62,8 @@ def summary_rows(result: Result) -> list[tuple[str, str, str, Any, str]]:
     for section, key in SUMMARY:
         f = F.field(key)
         x, label, human = v[key], f.label, None
-        if key in OPTIONAL and x is None:
-            continue
+        if key in OPTIONAL and x is None or key in BILL_ONLY and v["capex_usd"] is None and v["opex_usd"] is None:
+            continue  # optional parts not given; the bill alone is already in the horizon rows
         if key == "binding":
             label, human = f"Binding constraint ({conv} K_eff)", x or "unknown"
         elif key == "binding_peak":
