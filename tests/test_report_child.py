@@ -103,3 +103,33 @@ def test_the_pdf_cli_process_imports_neither_weasyprint_nor_matplotlib(tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"  # a child rendered (and another drew the charts)
     assert out.read_bytes()[:5] == b"%PDF-"
+
+
+LINUX = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the soname shortcut is for Linux only")
+
+
+@LINUX
+def test_weasyprint_imports_without_find_library_and_loads_the_same_libraries():
+    code = ("import ctypes.util, sys\ncalls = []\noriginal = ctypes.util.find_library\n"
+            "ctypes.util.find_library = lambda n: calls.append(n) or original(n)\n"
+            "from tokencalc.render.report.pdf import weasyprint_module\nweasyprint_module()\n"
+            "from weasyprint.text import ffi\n"
+            "print(len(calls), ctypes.util.find_library is not original, ffi.pango is not None, ffi.fontconfig is not None)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["0", "True", "True", "True"]  # not asked once; the caller's function is back
+
+
+@LINUX
+def test_when_the_shortcut_fails_weasyprint_imports_as_usual_without_a_banner():
+    code = ("import cffi, ctypes.util, sys\nreal = cffi.FFI.dlopen\n"
+            "def dlopen(self, name, flags=0):\n"
+            "    if ctypes.util.find_library.__name__ == '<lambda>':\n"
+            "        raise OSError('not found this way')\n"
+            "    return real(self, name, flags)\n"
+            "cffi.FFI.dlopen = dlopen\n"
+            "from tokencalc.render.report.pdf import weasyprint_module\nw = weasyprint_module()\n"
+            "print('ok', w.HTML is not None)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["ok", "True"]  # WeasyPrint's "could not import" banner was held back

@@ -165,3 +165,48 @@ def test_the_pdf_lists_the_sources_and_the_html_keeps_the_bibtex(iea):
     assert "L. Emberson and D. Owen" in src
     assert re.search(r"@media print \{[^@]*\.bibtex-block \{ display: none; \}",
                      (R.templates_dir() / "report.css").read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------------
+# Provenance: a work is cited by author and year; its full entry is in the sources list once
+
+@pytest.mark.parametrize("author, publisher, short", [
+    ("Touvron et al.", None, "Touvron et al. 2023"),
+    ("L. Emberson, D. Owen (Epoch AI)", None, "Emberson and Owen 2023"),
+    ("J.-W. Chung, J. Ma, R. Wu", None, "Chung et al. 2023"),
+    ("Kaplan, J.", None, "Kaplan 2023"),
+    ("U.S. Energy Information Administration", None, "U.S. Energy Information Administration 2023"),
+    ("ML.ENERGY (J.-W. Chung et al.)", None, "ML.ENERGY 2023"),
+    (None, "NVIDIA", "NVIDIA 2023"),
+])
+def test_short_cites(author, publisher, short):
+    from tokencalc.render.report.citations import short_cite
+    from tokencalc.resolve.validate import Source
+
+    assert short_cite(Source(text="t", title="A title", author=author, publisher=publisher, year="2023")) == short
+
+
+def test_the_provenance_table_cites_each_work_in_full_only_in_the_sources_list():
+    app = appendix(Request())
+    ctx = R.build_context(app, argv=["tokencalc"], charts=False)
+    rows = {p["key"]: p for p in ctx["provenance"]}
+    fitted = [k for k, p in rows.items() if p["cites"] == ["chung2026energy"]]
+    assert len(fitted) >= 5  # the serving model's fitted parameters share one source and one note
+    first, *rest = fitted
+    assert rows[first]["source"].startswith("hardware h100-sxm: ML.ENERGY 2026 (data dated")
+    assert all(rows[k]["source"] == f"hardware h100-sxm: ML.ENERGY 2026 (as for `{first}`)" for k in rest)
+    # a different note on the same work is shown where it applies
+    assert "NVLink 4" in rows["interconnect_bandwidth"]["source"]
+    assert rows["interconnect_bandwidth"]["cites"] == rows["tdp"]["cites"] == ["nvidia2023nvidia"]
+    html = html_of(app)
+    listed = section(html, "sources")
+    for title in ("ML.ENERGY Leaderboard v3.0", "From Words to Watts"):
+        assert title in listed and title not in html.replace(listed, "")
+
+
+def test_a_derived_input_names_what_it_reads_and_cites_their_sources():
+    app = appendix(Request())
+    c_tok = next(p for p in R.build_context(app, argv=["tokencalc"], charts=False)["provenance"] if p["key"] == "c_tok")
+    assert "from `active_params`, `n_layers`, `context_length`, `d_attn`" in c_tok["source"]
+    assert "input_tokens" not in c_tok["source"]  # a read that is not given is not named
+    assert "touvron2023llama" in c_tok["cites"] and "Touvron" not in c_tok["source"]

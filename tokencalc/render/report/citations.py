@@ -12,6 +12,7 @@ the profiles' own citations are looked up.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -125,6 +126,43 @@ def source_text(resolved: Any, p: Any, key: str) -> str:
     prof = find_profile(resolved, origin.kind, origin.profile)
     found = scenario_cite(resolved.scenario, dotted_key(prof, origin.key)) if prof is not None else None
     return f"{text}; {found.source.text}" if found is not None else text
+
+
+def short_cite(src: Any) -> str:
+    """Author (or publisher) and year, as a table cites a work whose full entry is in the sources list.
+
+    "Touvron et al." -> "Touvron et al. 2023"; "L. Emberson, D. Owen (Epoch AI)" -> "Emberson and Owen";
+    "J. Smith" -> "Smith"; an organisation ("U.S. Energy Information Administration") stays whole.
+    """
+    who = " ".join(str(src.author or src.publisher or src.title or src.text).split())
+    bare = re.sub(r"\s*\([^()]*\)\s*$", "", who) or who  # "ML.ENERGY (J.-W. Chung et al.)" -> "ML.ENERGY"
+    others = bool(re.search(r",?\s+et\s+al\.?$", bare))
+    names = [n.strip() for n in re.split(r",\s*(?:and\s+)?|\s+and\s+|;\s*", re.sub(r",?\s+et\s+al\.?$", "", bare))
+             if n.strip()]
+    if len(names) == 2 and re.fullmatch(r"(?:[A-Z]\.-?\s*)+", names[1]):  # "Kaplan, J.": surname first
+        names = [names[0]]
+        person = names
+    else:
+        person = [_surname(n) for n in names]
+    if others or len(names) > 2:
+        text = f"{person[0]} et al."
+    elif len(names) == 2 and all(_is_person(n) for n in names):
+        text = f"{person[0]} and {person[1]}"
+    elif len(names) == 1 and (_is_person(names[0]) or person[0] != names[0] or "," in bare):
+        text = person[0]
+    else:
+        text = bare
+    return f"{text} {src.year}" if src.year and src.year not in text else text
+
+
+def _is_person(name: str) -> bool:
+    """"J.-W. Chung", "A. B. Smith": initials before a surname (an organisation has none)."""
+    words = name.split()
+    return len(words) >= 2 and all(re.fullmatch(r"(?:[A-Z]\.-?)+[A-Z]?\.?", w) for w in words[:-1])
+
+
+def _surname(name: str) -> str:
+    return name.split()[-1] if _is_person(name) else name
 
 
 def trajectory_cites(resolved: Any, key: str) -> list[Cite]:

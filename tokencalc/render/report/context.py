@@ -17,7 +17,7 @@ from .. import humanize as H
 from ..summary import finding, summary_rows
 from .bibtex import Bibliography
 from .checklist import checklist
-from .citations import find_profile, input_cites, lever_cites, source_text
+from .citations import find_profile, input_cites, lever_cites, short_cite, source_text
 from .sections import horizon_section, uncertainty_section
 
 PAPER_SIZES = {"a4": "A4", "letter": "letter"}
@@ -262,16 +262,44 @@ def _int(x: Any) -> str:
 def provenance(result: Any, resolved: Any = None, bib: Any = None) -> list[dict[str, Any]]:
     """Every input with its humanised value, SI value and unit, its source and the keys it cites.
 
-    An `[override]`'s source carries the scenario's own citation of it (when given).
+    A cited work appears as author and year (its full entry is in the sources list, once), with the
+    profile's note on where in it the figure is; a note already shown for an earlier input is not
+    repeated. A derived input names the inputs it reads (their rows give their sources). An
+    `[override]`'s source carries the scenario's own citation of it (when given).
     """
     rows = []
     full = result.provenance
+    shown: dict[tuple[str, str], str] = {}  # (cite key, note) -> the input that showed the note
     for key, p in result.to_json()["inputs"].items():
-        source = p["source"] if resolved is None else source_text(resolved, full[key], key)
-        cites = bib.add(input_cites(resolved, full, key)) if bib is not None and resolved is not None else []
+        source = p["source"]
+        cites: list[str] = []
+        if resolved is not None:
+            found = input_cites(resolved, full, key)
+            cites = bib.add(found) if bib is not None else []
+            source = _source_cell(resolved, full, key, found, cites, shown)
         rows.append({"key": key, "value": humanize_value(p["value"], p["unit"]),
                      "si": _si_text(p["value"], p["unit"]), "source": source, "cites": cites})
     return rows
+
+
+def _source_cell(resolved: Any, full: dict[str, Any], key: str, found: list[Any], keys: list[str],
+                 shown: dict[tuple[str, str], str]) -> str:
+    """The provenance table's Source text of one input (see `provenance`)."""
+    p = full[key]
+    o = p.origin
+    extra = f" ({o.note})" if o.note else ""
+    if (o.layer in ("profile", "scenario") and len(found) == 1 and len(keys) == 1 and found[0].source.title
+            and "override:" not in (o.citation or "")):
+        src = found[0].source
+        text = f"{o.kind} {o.profile}: {short_cite(src)}"
+        if src.note:
+            first = shown.setdefault((keys[0], src.note), key)
+            text += f" ({src.note})" if first == key else f" (as for `{first}`)"
+        return text + extra
+    given = [r for r in o.reads if r in full]  # a rule's optional reads that are absent are not named
+    if o.layer == "derived" and given and o.citation in (None, "; ".join(dict.fromkeys(full[r].source for r in given))):
+        return f"derived: {o.rule}, from " + ", ".join(f"`{r}`" for r in given) + extra  # their rows give sources
+    return source_text(resolved, p, key)
 
 
 def humanize_value(value: Any, unit: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -40,6 +41,8 @@ FONT_FACES = (("tokencalc Sans", "normal", "normal", "tokencalc-sans.ttf"),
 def weasyprint_module() -> Any:
     """WeasyPrint, or a clean error naming what to install."""
     try:
+        if "weasyprint" not in sys.modules and sys.platform.startswith("linux"):
+            _import_with_sonames()
         import weasyprint
     except OSError as exc:  # the Python package is there, Pango/HarfBuzz/... are not
         raise MissingPieceError(
@@ -51,6 +54,32 @@ def weasyprint_module() -> Any:
                                 "(a plain `pip install tokencalc` brings it), or write HTML instead: -o report.html"
                                 ) from None
     return weasyprint
+
+
+def _import_with_sonames() -> None:
+    """Import WeasyPrint on Linux without `ctypes.util.find_library` (0.15 s less, a fifth of the import).
+
+    WeasyPrint tries each system library under several names (Windows, macOS and Linux ones, in
+    that order) and cffi answers every miss by calling `find_library`, which on Linux runs
+    `ldconfig -p` and then `gcc`. Each list also holds the library's Linux soname, which the dynamic
+    loader finds by itself; with the misses answered at once, the same libraries load. Should that
+    fail (a library only `gcc` can find), the half-imported modules are dropped and the caller
+    imports as usual; WeasyPrint's banner about missing libraries is held back meanwhile.
+    """
+    import contextlib
+    import ctypes.util
+    import io
+
+    original = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            import weasyprint  # noqa: F401
+    except OSError:
+        for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
+            del sys.modules[name]
+    finally:
+        ctypes.util.find_library = original
 
 
 CHART_SCHEME = "tokencalc-chart:"  # the report's own charts, handed over from memory (see render_pdf)
