@@ -28,7 +28,7 @@ demo: $(VENV)/.installed
 	$(BIN)/tokencalc estimate
 	$(BIN)/tokencalc report -o $(DEMO_REPORT) --force
 	@echo "The default report is in $(CURDIR)/$(DEMO_REPORT) (open it in a browser; '-o report.pdf' writes a PDF,"
-	@echo "in about 1.7x the time WeasyPrint and matplotlib take to import (target 1.3x; 'python bench/bench_report.py'"
+	@echo "in about 1.5x the time WeasyPrint and matplotlib take to import (target 1.3x; 'python bench/bench_report.py'"
 	@echo "measures it; 'apt-get install libharfbuzz-subset0' makes WeasyPrint's font subsetting 0.02 s faster))."
 
 test: $(VENV)/.test-installed

@@ -133,3 +133,99 @@ def test_when_the_shortcut_fails_weasyprint_imports_as_usual_without_a_banner():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["ok", "True"]  # WeasyPrint's "could not import" banner was held back
+
+
+# ---------------------------------------------------------------------------
+# The workers forked as the command starts (render/report/workers.py)
+
+from tokencalc.render.report import workers as W  # noqa: E402
+
+
+def in_process_pdf(monkeypatch, app):
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # no fork: everything in this process
+    try:
+        return P.render_pdf(app, argv=["tokencalc", "report"])
+    finally:
+        monkeypatch.undo()
+
+
+@needs_fork
+@pytest.mark.parametrize("scenario", ["default", "default-uncertain"])
+def test_workers_started_before_the_analyses_give_the_in_process_bytes(monkeypatch, scenario):
+    with W.ReportWorkers(pdf=True) as workers:
+        assert workers.started
+        app = appendix(Request(scenario=scenario))  # resolved after the fork, as in the CLI
+        calls = []
+        real = workers.render_pdf
+        monkeypatch.setattr(workers, "render_pdf", lambda *a: calls.append(1) or real(*a))
+        got = P.render_pdf(app, argv=["tokencalc", "report"], workers=workers)
+    assert calls == [1] and no_child_left()
+    assert got[0][:5] == b"%PDF-" and got == in_process_pdf(monkeypatch, app)
+
+
+@needs_fork
+@pytest.mark.parametrize("broken", ["_draw", "_layout"])
+def test_a_failing_worker_leaves_the_render_to_the_caller(monkeypatch, broken):
+    app = appendix(Request())
+    monkeypatch.setattr(W, broken, lambda *a: os._exit(3))  # set before the fork: that worker fails at once
+    with W.ReportWorkers(pdf=True) as workers:
+        assert workers.started
+        done = workers.render_pdf({}, P.template_folder(None), "<p>no chart</p>")
+        assert (done is None) == (broken == "_layout")  # a document without charts needs no chart worker
+    with W.ReportWorkers(pdf=True) as workers:
+        got = P.render_pdf(app, argv=["tokencalc", "report"], workers=workers)  # rendered without them
+    assert no_child_left()
+    assert got == in_process_pdf(monkeypatch, app)
+
+
+@needs_fork
+def test_leaving_early_ends_the_workers_at_once():
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(RuntimeError):
+        with W.ReportWorkers(pdf=True) as workers:
+            assert workers.started
+            raise RuntimeError("bad input")  # as a resolve error would
+    assert no_child_left() and time.perf_counter() - start < 2
+
+
+@needs_fork
+def test_the_cli_starts_the_workers_for_every_format(monkeypatch, cli, tmp_path):
+    started = []
+    real = W.ReportWorkers.__init__
+    monkeypatch.setattr(W.ReportWorkers, "__init__", lambda self, pdf: started.append(pdf) or real(self, pdf))
+    for name in ("r.md", "r.html", "r.tex", "r.pdf"):
+        assert cli("report", "-o", str(tmp_path / name)).code == 0
+    assert started == [False, False, False, True]
+    assert (tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-" and no_child_left()
+    run = cli("report", "--pue", "0.5", "-o", str(tmp_path / "bad.pdf"))  # a bad input after the fork
+    assert run.code == 2 and not (tmp_path / "bad.pdf").exists() and no_child_left()
+
+
+@needs_fork
+@pytest.mark.parametrize("suffix", ["html", "md", "tex"])
+def test_charts_from_the_worker_equal_charts_drawn_here(monkeypatch, suffix, tmp_path):
+    from tokencalc.render.report.files import render_files
+
+    app = appendix(Request(scenario="default-uncertain"))  # four charts: ceilings, regime, tornado (+ none)
+    with W.ReportWorkers(pdf=False) as workers:
+        assert workers.started
+        forked = render_files(app, tmp_path / f"r.{suffix}", argv=["tokencalc"], workers=workers)
+    assert no_child_left()
+    here = render_files(app, tmp_path / f"r.{suffix}", argv=["tokencalc"])
+    assert forked == here and len(here[0]) >= (1 if suffix == "html" else 3)
+
+
+@needs_fork
+def test_a_failing_chart_worker_leaves_the_charts_to_the_caller(monkeypatch, tmp_path):
+    from tokencalc.render.report.files import render_files
+
+    app = appendix(Request())
+    monkeypatch.setattr(W, "_draw", lambda *a: os._exit(3))
+    with W.ReportWorkers(pdf=False) as workers:
+        assert workers.charts({"ceilings": ("svg", ())}) is None
+    with W.ReportWorkers(pdf=False) as workers:
+        forked = render_files(app, tmp_path / "r.md", argv=["tokencalc"], workers=workers)
+    assert no_child_left()
+    assert forked == render_files(app, tmp_path / "r.md", argv=["tokencalc"])

@@ -122,9 +122,10 @@ def register(app: typer.Typer) -> None:
         kind = R.output_format(output)
         check_writable(output, force)  # fail before the render, not after
         argv = command_line(ctx)
-        app_ = appendix(request)
-        files, blocked = R.render_files(app_, output, argv=argv, template_dir=template, paper=paper.value,
-                                        latex_level=latex_level.value)
+        with R.report_workers(kind) as workers:  # they import matplotlib (and WeasyPrint) meanwhile
+            app_ = appendix(request)
+            files, blocked = R.render_files(app_, output, argv=argv, template_dir=template, paper=paper.value,
+                                            latex_level=latex_level.value, workers=workers)
         write_all(files, force)
         for url in blocked:
             sys.stderr.write(f"tokencalc: warning: not fetched: {url} (only the template folder and data: URLs)\n")

@@ -66,7 +66,7 @@ def run(work: Callable[[Callable[[], bytes]], bytes], given: Callable[[], bytes]
             except BaseException:
                 os.close(in_write)
                 raise
-            _send(in_write, payload)
+            send(in_write, payload)
             data = out.read()
             _, status = os.waitpid(pid, 0)
         finally:
@@ -75,7 +75,7 @@ def run(work: Callable[[Callable[[], bytes]], bytes], given: Callable[[], bytes]
     return data if status == 0 else None
 
 
-def _send(fd: int, data: bytes) -> None:
+def send(fd: int, data: bytes) -> None:
     """Write `data` to the pipe `fd` and close it (a child that ended early just does not read it).
 
     SIGPIPE is ignored meanwhile: the CLI restores its default action (`cli.root.main`), which would

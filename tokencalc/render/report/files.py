@@ -39,11 +39,14 @@ def chart_names(output: Path, names: Sequence[str], ext: str) -> dict[str, str]:
 
 def render_files(app: Any, output: str | os.PathLike, *, argv: Sequence[str],
                  template_dir: str | os.PathLike | None = None, paper: str = "a4",
-                 latex_level: str = "section") -> tuple[list[tuple[Path, bytes]], list[str]]:
+                 latex_level: str = "section", workers: Any = None) -> tuple[list[tuple[Path, bytes]], list[str]]:
     """Render the report of an `analysis.appendix.Appendix` for `output`.
 
     Returns:
         ([(path, bytes)] with `output` first, then the files beside it; the URLs the PDF fetcher refused).
+
+    Args:
+        workers: the `workers.ReportWorkers` started with the command (None: render in this process).
 
     Raises:
         InputError: unknown suffix or LaTeX level; otherwise as `render_html` / `render_pdf`.
@@ -55,19 +58,27 @@ def render_files(app: Any, output: str | os.PathLike, *, argv: Sequence[str],
     if kind == "pdf":
         from .pdf import render_pdf
 
-        data, blocked = render_pdf(app, argv=argv, template_dir=template_dir, paper=paper)
+        data, blocked = render_pdf(app, argv=argv, template_dir=template_dir, paper=paper, workers=workers)
         return [(out, data)], blocked
     if kind == "html":
         from .html import render_html
 
-        return [(out, render_html(app, argv=argv, template_dir=template_dir, paper=paper).encode("utf-8"))], []
+        drawn = _drawn_by(workers, app, "inline")
+        if drawn is not None:
+            from markupsafe import Markup
+
+            drawn = {name: Markup(svg) for name, svg in drawn.items()}
+        html = render_html(app, argv=argv, template_dir=template_dir, paper=paper, drawn=drawn)
+        return [(out, html.encode("utf-8"))], []
     if kind == "tex" and latex_level not in LATEX_LEVELS:
         raise InputError(f"--latex-level {latex_level!r}: expected one of {', '.join(LATEX_LEVELS)}")
     from .context import build_context
 
     ctx = build_context(app, argv=argv, paper=paper, inline=False)
     ext = "pdf" if kind == "tex" else "svg"
-    charts = chart_files(app, ext)
+    drawn = _drawn_by(workers, app, ext)
+    charts = chart_files(app, ext) if drawn is None else {n: d if isinstance(d, bytes) else d.encode("utf-8")
+                                                          for n, d in drawn.items()}
     names = chart_names(out, list(charts), ext)
     beside = [(out.with_name(names[n]), data) for n, data in charts.items()]
     if kind == "tex":
@@ -79,3 +90,12 @@ def render_files(app: Any, output: str | os.PathLike, *, argv: Sequence[str],
     from .markdown import render_markdown
 
     return [(out, render_markdown(ctx, charts=names).encode("utf-8")), *beside], []
+
+
+def _drawn_by(workers: Any, app: Any, fmt: str) -> dict[str, Any] | None:
+    """The appendix's charts drawn by the chart worker in `fmt`, or None (not started, or it failed)."""
+    if workers is None or not workers.started:
+        return None
+    from .drawing import chart_jobs
+
+    return workers.charts({name: (fmt, args) for name, args in chart_jobs(app).items()})

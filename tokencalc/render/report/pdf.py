@@ -196,10 +196,11 @@ def html_to_pdf(html: str, base_dir: Path, charts: Callable[[str], bytes | None]
 
 
 def render_pdf(app: Any, *, argv: Sequence[str], template_dir: str | os.PathLike | None = None,
-               paper: str = "a4") -> tuple[bytes, list[str]]:
+               paper: str = "a4", workers: Any = None) -> tuple[bytes, list[str]]:
     """The report of an `analysis.appendix.Appendix` as PDF bytes, plus the URLs the fetcher refused.
 
-    Where it can, a forked child renders (`child.run`): it imports WeasyPrint while this process
+    With `workers` (started `workers.ReportWorkers`), they render; otherwise, where it can, a
+    forked child renders (`child.run`): it imports WeasyPrint while this process
     writes the HTML, and this process never imports WeasyPrint nor frees a layout. The charts come
     from another child (`drawing.PendingCharts`). In-process anywhere else, and whenever the child
     fails, which raises the real error; the bytes are the same either way.
@@ -217,6 +218,13 @@ def render_pdf(app: Any, *, argv: Sequence[str], template_dir: str | os.PathLike
         images = {n: Markup(f'<img class="chart" alt="{n} chart" src="{CHART_SCHEME}{n}">') for n in names}
         return render_html(app, argv=argv, template_dir=template_dir, paper=paper, drawn=images)
 
+    if workers is not None and workers.started:
+        from .drawing import chart_jobs
+
+        done = workers.render_pdf({n: ("inline", a) for n, a in chart_jobs(app).items() if n in names}, folder,
+                                  html())
+        if done is not None:
+            return done
     packed = child.run(lambda receive: _pack(*_render(app, folder, lambda: receive().decode("utf-8"))),
                        lambda: html().encode("utf-8"))
     if packed is not None:
