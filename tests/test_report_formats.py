@@ -104,6 +104,28 @@ def test_the_latex_report_compiles(tex_report, tmp_path):
         assert "I didn't find a database entry" not in bib.stdout and "error message" not in bib.stdout, bib.stdout
 
 
+@pytest.mark.skipif(_engine() is None or _engine() == "tectonic",
+                    reason="no pdflatex or lualatex installed (the check reads their log)")
+def test_the_wide_tables_fit_the_text_width(cli, tmp_path):
+    # default-uncertain has the ranges table (three quantities with units) and the listed prices (URLs)
+    assert cli("report", "default-uncertain", "-o", str(tmp_path / "appendix.tex")).code == 0
+    (tmp_path / "main.tex").write_text(WRAPPER, encoding="utf-8")
+    run = subprocess.run([_engine(), "-interaction=nonstopmode", "-halt-on-error", "main.tex"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:]
+    log = (tmp_path / "main.log").read_text(encoding="utf-8", errors="replace")
+    widths = [float(w) for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log)]
+    assert max(widths, default=0) < 12, widths  # a few points of a long command line, not a table off the page
+
+
+def test_urls_in_latex_may_break():
+    from tokencalc.render.report import texmarkup as T
+
+    out = T.prose("see https://api-docs.deepseek.com/quick_start/pricing (2025)")
+    assert out.startswith("see https:/\\allowbreak{}/\\allowbreak{}api-\\allowbreak{}docs.")
+    assert "quick\\_\\allowbreak{}start" in out and out.endswith("pricing (2025)")
+
+
 def test_markdown_report(cli, tmp_path):
     out = tmp_path / "report.md"
     run = cli("report", "default-uncertain", "-o", str(out))

@@ -168,11 +168,14 @@ def uncertainty_part(ctx: dict[str, Any], files: dict[str, str], sub: str, lab: 
            rf"Monte Carlo over the input ranges (triangular): \num{{{u['samples'].replace(',', '')}}} samples, seed "
            rf"{u['seed']}. Probability that delivered power binds: {T.cell(u['p_power_bound'])}.", ""]
     if u["ranges"]:
-        out += table("@{}" + _P + r"{0.27\linewidth}rrr" + _P + r"{0.36\linewidth}@{}",
-                     ["Ranged input", "Low", "Mode", "High", "Source"],
-                     [(T.key(r["key"]), T.cell(r["low"]), T.cell(r["mode"]), T.cell(r["high"]),
-                       T.prose(r["source"]) + cite(r["cites"])) for r in u["ranges"]],
-                     "Inputs given as ranges.", "tab:" + lab + ":ranges")
+        # Each source on a line of its own under its range: three quantities with units leave no room beside them.
+        rows: list[Any] = []
+        for r in u["ranges"]:
+            rows += [(T.key(r["key"]), T.cell(r["low"]), T.cell(r["mode"]), T.cell(r["high"])),
+                     r"\multicolumn{4}{@{}" + _P + r"{\linewidth}@{}}{\footnotesize " + T.prose(r["source"])
+                     + cite(r["cites"]) + r"} \\[2pt]"]
+        out += table("@{}" + _P + r"{0.34\linewidth}rrr@{}", ["Ranged input", "Low", "Mode", "High"], rows,
+                     "Inputs given as ranges, each with its source.", "tab:" + lab + ":ranges")
     if u["percentiles"]:
         out += table("@{}lrrr@{}", ["Output", "P5", "P50", "P95"],
                      [(T.own(r["label"]), T.cell(r["p5"]), T.cell(r["p50"]), T.cell(r["p95"]))
@@ -189,10 +192,11 @@ def cost_part(ctx: dict[str, Any], sub: str, lab: str) -> list[str]:
            "straight-line over the lifetime; a rental is all-in). " + T.prose(c["caveat"]), ""]
     out += table("@{}lr@{}", ["Quantity", "Value"], [(T.own(r["label"]), T.cell(r["value"])) for r in c["rows"]],
                  "Cost and impact at the operating point.", "tab:" + lab + ":cost")
-    out += table("@{}" + _P + r"{0.26\linewidth}lrrl" + _P + r"{0.30\linewidth}@{}",
-                 ["Model", "Provider", "Input", "Output", "Listed", "Source"],
-                 [(T.prose(p["model"]), T.prose(p["provider"]), T.cell(p["input"]), T.cell(p["output"]),
-                   T.prose(p["date"]), T.prose(p["source"])) for p in c["prices"]],
+    # The provider beside the model, not in a column of its own: the five columns fit the text width.
+    out += table("@{}" + _P + r"{0.25\linewidth}rrl" + _P + r"{0.33\linewidth}@{}",
+                 ["Model (provider)", "Input", "Output", "Listed", "Source"],
+                 [(T.prose(p["model"]) + r" \emph{(" + T.prose(p["provider"]) + ")}", T.cell(p["input"]),
+                   T.cell(p["output"]), T.prose(p["date"]), T.prose(p["source"])) for p in c["prices"]],
                  "Listed API prices, USD per million tokens (directional context only).", "tab:" + lab + ":prices")
     return out
 
@@ -241,9 +245,11 @@ def reproducibility_part(ctx: dict[str, Any], sub: str, lab: str) -> list[str]:
     rows = [(T.escape(f["kind"]) + r" \texttt{" + T.escape(f["id"]) + "}", hash_text(T.escape(f["sha256"])))
             for f in ctx["files"]]
     out = [rf"\{sub}{{Reproducibility}}\label{{sec:{lab}:reproducibility}}",
-           f"tokencalc {T.escape(ctx['version'])}; command: " + r"\texttt{" + T.escape(ctx["command"]) + "}."
+           # ragged right: a typewriter command line has no stretchable spaces to justify with
+           r"{\raggedright " + f"tokencalc {T.escape(ctx['version'])}; command: " + r"\texttt{"
+           + T.breakable(ctx["command"]) + "}."
            + (f" Generated {T.escape(ctx['generated'])}." if ctx["generated"] else "")
-           + " The same inputs and tokencalc version give byte-identical files.", ""]
+           + r" The same inputs and tokencalc version give byte-identical files.\par}", ""]
     if rows:
         out += table("@{}" + _P + r"{0.34\linewidth}" + _P + r"{0.62\linewidth}@{}", ["Input file", "SHA-256"], rows,
                      "The input files.", "tab:" + lab + ":files")

@@ -102,9 +102,24 @@ def escape(text: str) -> str:
 
 
 def prose(text: str) -> str:
-    """A profile's text: escaped, its `backtick` spans in \\texttt (escaped too)."""
+    """A profile's text: escaped, its `backtick` spans in \\texttt (escaped too), its URLs breakable."""
     parts = _CODE.split(" ".join(str(text).split()))
-    return "".join(_escape(p) if i % 2 == 0 else r"\texttt{" + _escape(p) + "}" for i, p in enumerate(parts))
+    return "".join(_with_urls(p) if i % 2 == 0 else r"\texttt{" + _escape(p) + "}" for i, p in enumerate(parts))
+
+
+_URL = re.compile(r"(https?://[^\s()<>]*[^\s()<>.,;:'\"])")
+
+
+def _with_urls(text: str) -> str:
+    """Escaped text whose URLs may break after / . - _ ? & = # (a narrow table column holds them; no
+    package needed)."""
+    parts = _URL.split(text)
+    return "".join(_escape(p) if i % 2 == 0 else breakable(p) for i, p in enumerate(parts))
+
+
+def breakable(text: str) -> str:
+    """Escaped text that may break after / . - _ ? & = # as well as at spaces (URLs, paths, command lines)."""
+    return "".join(_escape(c) + (r"\allowbreak{}" if c in "/.-_?&=#" else "") for c in " ".join(str(text).split()))
 
 
 def number(text: str) -> str:
