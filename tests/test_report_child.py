@@ -18,6 +18,11 @@ from tokencalc.resolve.scenario import Request
 needs_fork = pytest.mark.skipif(not child.can_fork(), reason="forks only on Linux, with no other thread")
 
 
+def python(code: str) -> subprocess.CompletedProcess:
+    """`code` run by this Python in a fresh process (its output as text)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
 def no_child_left() -> bool:
     try:
         os.waitpid(-1, os.WNOHANG)
@@ -99,7 +104,7 @@ def test_the_pdf_cli_process_imports_neither_weasyprint_nor_matplotlib(tmp_path)
     code = ("import sys\nfrom tokencalc.cli import main\n"
             f"try:\n    main(['report', '-o', {str(out)!r}])\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in ('weasyprint', 'matplotlib') if m in sys.modules))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    proc = python(code)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"  # a child rendered (and another drew the charts)
     assert out.read_bytes()[:5] == b"%PDF-"
@@ -115,7 +120,7 @@ def test_weasyprint_imports_without_find_library_and_loads_the_same_libraries():
             "from tokencalc.render.report.pdf import weasyprint_module\nweasyprint_module()\n"
             "from weasyprint.text import ffi\n"
             "print(len(calls), ctypes.util.find_library is not original, ffi.pango is not None, ffi.fontconfig is not None)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    proc = python(code)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["0", "True", "True", "True"]  # not asked once; the caller's function is back
 
@@ -130,7 +135,7 @@ def test_when_the_shortcut_fails_weasyprint_imports_as_usual_without_a_banner():
             "cffi.FFI.dlopen = dlopen\n"
             "from tokencalc.render.report.pdf import weasyprint_module\nw = weasyprint_module()\n"
             "print('ok', w.HTML is not None)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    proc = python(code)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["ok", "True"]  # WeasyPrint's "could not import" banner was held back
 

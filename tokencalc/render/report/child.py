@@ -71,7 +71,7 @@ def run(work: Callable[[Callable[[], bytes]], bytes], given: Callable[[], bytes]
             _, status = os.waitpid(pid, 0)
         finally:
             if status == -1:  # `given()` failed, or interrupted: end the child, and reap it
-                _end(pid)
+                end(pid)
     return data if status == 0 else None
 
 
@@ -94,7 +94,7 @@ def send(fd: int, data: bytes) -> None:
             signal.signal(signal.SIGPIPE, previous)
 
 
-def _end(pid: int) -> None:
+def end(pid: int) -> None:
     """End the child `pid` (SIGTERM) if it still runs, and reap it."""
     try:
         os.kill(pid, signal.SIGTERM)

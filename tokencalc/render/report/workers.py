@@ -104,11 +104,7 @@ class ReportWorkers:
             os.close(fd)
         self._fds = []
         for pid in self._pids:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            os.waitpid(pid, 0)
+            child.end(pid)
         self._pids = []
 
     def __enter__(self) -> "ReportWorkers":
